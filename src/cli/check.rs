@@ -1,0 +1,164 @@
+//! `check`: host preflight.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+use serde::Serialize;
+
+use super::Settings;
+use crate::error::{Exit, IoError, Report};
+use crate::host::facts::{self, FactsRequest, HostFacts};
+use crate::host::{Endpoint, Host};
+use crate::layout::RANCHER_DIR;
+use crate::preflight::{self, CheckResult, Counts, Preflight, Sizing};
+use crate::profile::{self, Profile};
+use crate::ui::{Output, Printer, Spinner};
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Turn the named failing checks into warnings (comma-separated ids, e.g. `swap,port-80`)
+    #[arg(long, value_name = "NAME[,NAME]", value_delimiter = ',')]
+    pub ignore_check: Vec<String>,
+
+    /// Skip the DNS and HTTPS reachability probes
+    #[arg(long)]
+    pub offline: bool,
+}
+
+/// The JSON document `check` prints and saves.
+#[derive(Serialize)]
+struct CheckDocument<'a> {
+    schema: u32,
+    binary_version: &'static str,
+    generated_at_unix: u64,
+    profile: ProfileSummary<'a>,
+    result: &'static str,
+    counts: Counts,
+    checks: &'a [CheckResult],
+    sizing: &'a Sizing,
+    host: &'a HostFacts,
+}
+
+#[derive(Serialize)]
+pub(super) struct ProfileSummary<'a> {
+    name: &'a str,
+    origin: &'a str,
+    digit_release: &'a str,
+    k3s_version: &'a str,
+}
+
+pub(super) fn summary(p: &Profile) -> ProfileSummary<'_> {
+    ProfileSummary { name: &p.name, origin: &p.origin, digit_release: &p.digit.release, k3s_version: &p.k3s.version }
+}
+
+pub fn run(s: &Settings, args: &CheckArgs, host: &Host, printer: &mut Printer) -> Result<Exit, Report> {
+    let (profile, facts, pre) = evaluate(s, &args.ignore_check, args.offline, host, printer)?;
+    let doc = CheckDocument {
+        schema: 1,
+        binary_version: env!("CARGO_PKG_VERSION"),
+        generated_at_unix: host
+            .clock
+            .now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        profile: summary(&profile),
+        result: if pre.failed() { "fail" } else { "pass" },
+        counts: pre.counts(),
+        checks: &pre.checks,
+        sizing: &pre.sizing,
+        host: &facts,
+    };
+    let saved = save_json(host, &s.layout.preflight(), &doc);
+    match s.output {
+        Output::Json => printer.json(&doc),
+        Output::Human => {
+            let text = crate::ui::render::check_report(&profile, &facts.hostname, &pre, printer.color_out);
+            printer.out(text.trim_end());
+        }
+    }
+    match saved {
+        Ok(path) => printer.note(&format!("Results saved to {}", path.display())),
+        Err(e) => printer.warn(&format!("results not saved: {}", Report::from(e).chain().join(": "))),
+    }
+    Ok(if pre.failed() { Exit::CheckFailed } else { Exit::Success })
+}
+
+/// Shared by `check` and `plan`: profile, facts, preflight.
+pub(super) fn evaluate(
+    s: &Settings,
+    ignore: &[String],
+    offline: bool,
+    host: &Host,
+    printer: &mut Printer,
+) -> Result<(Profile, HostFacts, Preflight), Report> {
+    let profile = profile::load(&s.profile, host.fs.as_ref())?;
+    let known = preflight::check_ids(&profile);
+    if let Some(bad) = ignore.iter().find(|i| !known.contains(i)) {
+        return Err(Report::msg(format!("--ignore-check: unknown check `{bad}`"), Exit::Usage)
+            .with_hint(format!("check names: {}", known.join(", "))));
+    }
+    let facts = host_facts(s, &profile, offline, host, printer)?;
+    let pre = preflight::evaluate(&facts, &profile, ignore);
+    Ok((profile, facts, pre))
+}
+
+fn host_facts(s: &Settings, profile: &Profile, offline: bool, host: &Host, printer: &mut Printer) -> Result<HostFacts, Report> {
+    if let Some(path) = host.env.var(crate::env_vars::HOST_FACTS) {
+        let text = host.fs.read_to_string(Path::new(&path)).map_err(|source| IoError {
+            action: "read host facts from",
+            path: PathBuf::from(&path),
+            source,
+        })?;
+        return serde_json::from_str(&text).map_err(|e| {
+            Report::msg(format!("{} names `{path}`, which is not valid host facts: {e}", crate::env_vars::HOST_FACTS), Exit::Usage)
+        });
+    }
+    let req = FactsRequest {
+        data_dir: s.layout.data_dir.clone(),
+        rancher_dir: PathBuf::from(RANCHER_DIR),
+        ports: profile.host.ports.clone(),
+        endpoints: if offline { Vec::new() } else { endpoints(profile) },
+        network_timeout: Duration::from_secs(5),
+    };
+    let message = if offline { "Inspecting the host" } else { "Inspecting the host and probing the network" };
+    if !printer.animate {
+        printer.note(&format!("{message}..."));
+    }
+    let spinner = Spinner::start(printer.animate, message);
+    let facts = facts::gather(host, &req);
+    spinner.finish();
+    Ok(facts)
+}
+
+/// Registries (their API hosts) and the k3s download host.
+fn endpoints(profile: &Profile) -> Vec<(String, Endpoint)> {
+    let mut out: Vec<(String, Endpoint)> = Vec::new();
+    for image in profile.images() {
+        let host = image.reference.api_host().to_owned();
+        if !out.iter().any(|(_, e)| e.host == host) {
+            let url = format!("https://{host}/v2/");
+            out.push(("registry".to_owned(), Endpoint { host, url }));
+        }
+    }
+    let k3s_url = crate::k3s::artifact_url(profile, "k3s");
+    if let Ok(url) = reqwest::Url::parse(&k3s_url)
+        && let Some(host) = url.host_str()
+    {
+        out.push((
+            "k3s-download".to_owned(),
+            Endpoint { host: host.to_owned(), url: format!("{}://{}/", url.scheme(), url.authority()) },
+        ));
+    }
+    out
+}
+
+fn save_json(host: &Host, path: &Path, doc: &impl Serialize) -> Result<PathBuf, IoError> {
+    let io = |action, source| IoError { action, path: path.to_path_buf(), source };
+    let text = serde_json::to_vec_pretty(doc).map_err(|e| io("encode", std::io::Error::other(e)))?;
+    if let Some(dir) = path.parent() {
+        host.fs.create_dir_all(dir).map_err(|e| IoError { action: "create", path: dir.to_path_buf(), source: e })?;
+    }
+    host.fs.write_atomic(path, &text, 0o644).map_err(|e| io("write", e))?;
+    Ok(path.to_path_buf())
+}

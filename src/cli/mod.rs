@@ -1,0 +1,211 @@
+//! Command-line surface: clap types, settings resolution and dispatch.
+
+mod check;
+mod plan;
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, CommandFactory, Parser, Subcommand};
+
+use crate::env_vars;
+use crate::error::{Exit, Report};
+use crate::host::Host;
+use crate::layout::{DEFAULT_DATA_DIR, Layout};
+use crate::profile::ProfileSource;
+use crate::ui::{ColorChoice, Output, Printer, Terminal};
+
+const EXIT_CODES: &str = "Exit codes:
+  0  success (warnings allowed)
+  1  a host check failed
+  2  usage or input error (bad flag, invalid profile)
+  3  command not available in this build yet
+  4  an operation failed (I/O, network, unexpected state)";
+
+/// Take a fresh Linux VM to a working DIGIT dev/test deployment on k3s.
+#[derive(Debug, Parser)]
+#[command(name = "digit-quickstart", disable_version_flag = true, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+
+    /// Print the version and the embedded profiles' DIGIT and k3s versions
+    #[arg(short = 'V', long)]
+    version: bool,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Args)]
+struct GlobalArgs {
+    /// Profile to use: an embedded name (`dev`) or a YAML file path
+    #[arg(long, global = true, value_name = "NAME|PATH", env = env_vars::PROFILE, default_value = "dev")]
+    profile: String,
+
+    /// Where digit-quickstart keeps its state, image store and reports
+    #[arg(long, global = true, value_name = "DIR", env = env_vars::DATA_DIR, default_value = DEFAULT_DATA_DIR)]
+    data_dir: PathBuf,
+
+    /// Result format on stdout
+    #[arg(long, global = true, value_enum, default_value_t = Output::Human)]
+    output: Output,
+
+    /// Answer yes to confirmations (needed when stdin is not a terminal)
+    #[arg(short = 'y', long, global = true)]
+    yes: bool,
+
+    /// Print only results and errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+
+    /// More detail on stderr (-vv for debug logs)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    /// When to use colour (NO_COLOR is honoured under `auto`)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check whether this host can run the profile (CPU, memory, disk, ports, route, sizing...)
+    Check(check::CheckArgs),
+    /// Show every step `install` would take on this host, changing nothing
+    Plan(plan::PlanArgs),
+    /// Pull the profile's images into the local store
+    Pull(Pending),
+    /// Install k3s and deploy DIGIT
+    Install(Pending),
+    /// Show the state of k3s and every DIGIT component
+    Status(Pending),
+    /// Remove the deployed app, keeping k3s and the image store
+    Reset(Pending),
+    /// Remove everything digit-quickstart installed
+    Uninstall(Pending),
+    /// Collect a diagnostics archive (secrets redacted)
+    Doctor(Pending),
+    /// Build or verify an offline bundle
+    Bundle(Pending),
+    /// Serve images and k3s artifacts to other machines (classroom mirror)
+    Serve(Pending),
+    /// Print shell completions
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Arguments of commands that are not implemented yet (accepted, then refused).
+#[derive(Debug, Args)]
+struct Pending {
+    #[arg(hide = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<String>,
+}
+
+/// Global options after resolution.
+pub struct Settings {
+    pub profile: ProfileSource,
+    pub layout: Layout,
+    pub output: Output,
+    pub yes: bool,
+    pub verbose: u8,
+    pub term: Terminal,
+}
+
+/// Parses `args`, runs the command, renders any error; returns the exit code.
+pub fn run(args: Vec<OsString>, host: &Host, term: Terminal, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let is_help = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand);
+            let text = if term.stderr { e.render().ansi().to_string() } else { e.render().to_string() };
+            if is_help && e.kind() == ErrorKind::DisplayHelp {
+                let _ = write!(out, "{text}");
+                return Exit::Success;
+            }
+            let _ = write!(err, "{text}");
+            return Exit::Usage;
+        }
+    };
+    let Cli { global, version, command } = cli;
+    let GlobalArgs { profile, data_dir, output, yes, quiet, verbose, color } = global;
+    let color_out = crate::ui::resolve_color(color, host.env.as_ref(), term.stdout);
+    let color_err = crate::ui::resolve_color(color, host.env.as_ref(), term.stderr);
+    init_logging(verbose);
+    let mut printer = Printer::new(out, err, output, color_out, color_err, quiet, term.stderr);
+    let settings = Settings {
+        profile: ProfileSource::from_arg(&profile),
+        layout: Layout::new(data_dir),
+        output,
+        yes,
+        verbose,
+        term,
+    };
+
+    if version {
+        let profiles: Vec<_> = crate::profile::EMBEDDED
+            .iter()
+            .map(|(name, file, text)| {
+                crate::profile::parse(text, &format!("embedded:{file}")).map_err(|e| format!("{name}: {e}"))
+            })
+            .collect();
+        printer.out(crate::ui::render::version_text(&profiles).trim_end());
+        return Exit::Success;
+    }
+    let Some(command) = command else {
+        let help = Cli::command().render_help().to_string();
+        let _ = printer.out(&help);
+        return Exit::Usage;
+    };
+    let result = match command {
+        Command::Check(args) => check::run(&settings, &args, host, &mut printer),
+        Command::Plan(args) => plan::run(&settings, &args, host, &mut printer),
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "digit-quickstart", &mut buf);
+            printer.out(String::from_utf8_lossy(&buf).trim_end());
+            Ok(Exit::Success)
+        }
+        Command::Pull(_) => not_yet("pull", "the image engine"),
+        Command::Install(_) => not_yet("install", "the end-to-end install"),
+        Command::Status(_) => not_yet("status", "the end-to-end install"),
+        Command::Reset(_) => not_yet("reset", "the end-to-end install"),
+        Command::Uninstall(_) => not_yet("uninstall", "the k3s lifecycle"),
+        Command::Doctor(_) => not_yet("doctor", "the end-to-end install"),
+        Command::Bundle(_) => not_yet("bundle", "offline bundles"),
+        Command::Serve(_) => not_yet("serve", "offline bundles and classrooms"),
+    };
+    match result {
+        Ok(code) => code,
+        Err(report) => {
+            printer.error(&report);
+            report.exit
+        }
+    }
+}
+
+fn not_yet(command: &str, arrives_with: &str) -> Result<Exit, Report> {
+    Err(Report::msg(
+        format!("`{command}` is not available yet in this build (it arrives with {arrives_with})"),
+        Exit::NotAvailable,
+    )
+    .with_hint("`digit-quickstart check` and `digit-quickstart plan` work today"))
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => return,
+        1 => tracing::Level::INFO,
+        _ => tracing::Level::DEBUG,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false)
+        .try_init();
+}

@@ -1,0 +1,13 @@
+//! Every environment variable digit-quickstart reads, in one place.
+
+/// Default for `--profile`.
+pub const PROFILE: &str = "DIGIT_QUICKSTART_PROFILE";
+/// Default for `--data-dir`.
+pub const DATA_DIR: &str = "DIGIT_QUICKSTART_DATA_DIR";
+/// Testing only: read host facts from this JSON file instead of probing the host.
+pub const HOST_FACTS: &str = "DIGIT_QUICKSTART_HOST_FACTS";
+/// Standard colour switches (see `ui::resolve_color`).
+pub const NO_COLOR: &str = "NO_COLOR";
+/// Set by sudo: whose kubeconfig to write.
+pub const SUDO_USER: &str = "SUDO_USER";
+pub const HOME: &str = "HOME";

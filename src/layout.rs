@@ -1,0 +1,49 @@
+//! Where digit-quickstart keeps its own state, below the data dir.
+
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_DATA_DIR: &str = "/var/lib/digit-quickstart";
+/// k3s's own state; images and volumes land here.
+pub const RANCHER_DIR: &str = "/var/lib/rancher";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    pub data_dir: PathBuf,
+}
+
+impl Layout {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self { data_dir: data_dir.into() }
+    }
+    fn at(&self, rel: &str) -> PathBuf {
+        self.data_dir.join(rel)
+    }
+    /// Content-addressed OCI image layout (`blobs/sha256/<digest>`).
+    pub fn store(&self) -> PathBuf {
+        self.at("store")
+    }
+    pub fn k3s_cache(&self, version: &str) -> PathBuf {
+        self.at("cache/k3s").join(version)
+    }
+    pub fn lock_file(&self, profile: &str) -> PathBuf {
+        self.at(&format!("{profile}.lock"))
+    }
+    pub fn preflight(&self) -> PathBuf {
+        self.at("preflight.json")
+    }
+    pub fn journal(&self) -> PathBuf {
+        self.at("journal.json")
+    }
+    pub fn report(&self) -> PathBuf {
+        self.at("report.json")
+    }
+    pub fn secrets(&self) -> PathBuf {
+        self.at("secrets")
+    }
+    pub fn logs(&self) -> PathBuf {
+        self.at("logs")
+    }
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+}

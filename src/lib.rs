@@ -1,0 +1,25 @@
+//! digit-quickstart: one static binary that takes a fresh Linux VM to a
+//! working DIGIT dev/test deployment on k3s.
+//!
+//! Layers, top down: `cli` (arguments → settings → a command), `ui` (all
+//! output), the stages (`preflight`, `k3s`, `images`, `deploy`, `health`,
+//! `journal`) which compute a `plan`, `profile`, and `host` (every side
+//! effect, behind traits).
+
+pub mod cli;
+pub mod deploy;
+pub mod env_vars;
+pub mod error;
+pub mod health;
+pub mod host;
+pub mod images;
+pub mod journal;
+pub mod k3s;
+pub mod layout;
+pub mod plan;
+pub mod preflight;
+pub mod profile;
+pub mod ui;
+
+pub use cli::run;
+pub use error::Exit;

@@ -1,0 +1,195 @@
+//! Profiles: what to deploy and what the host needs for it. `dev` is compiled
+//! in; `--profile ./file.yaml` loads another. Loading is strict and every
+//! error names the file, line and column.
+
+mod image;
+pub mod quantity;
+mod schema;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+pub use image::ImageRef;
+pub use quantity::{Bytes, MilliCpu};
+pub use schema::{
+    Amount, Artifact, DigitRelease, Eviction, Health, HostRequirements, Image, ImageRole, K3s,
+    K3sArtifacts, Limits, MinRecommended, OsSupport, Resources, Sha256Pin, UNPINNED, Volume,
+};
+
+use crate::error::Diagnostic;
+
+/// Profiles compiled into the binary: (name, file name, YAML text).
+pub const EMBEDDED: &[(&str, &str, &str)] =
+    &[("dev", "profiles/dev.yaml", include_str!("../../profiles/dev.yaml"))];
+
+/// A loaded, validated profile.
+#[derive(Clone, Debug, Serialize)]
+pub struct Profile {
+    pub name: String,
+    pub description: String,
+    /// Where it came from: `embedded:dev` or the file path.
+    pub origin: String,
+    pub digit: DigitRelease,
+    pub k3s: K3s,
+    pub host: HostRequirements,
+    pub namespace: String,
+    pub components: Vec<Component>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Component {
+    pub name: String,
+    pub description: String,
+    pub images: Vec<Image>,
+    pub resources: Resources,
+    pub jvm_heap: Option<Bytes>,
+    pub ports: Vec<u16>,
+    pub health: Option<Health>,
+    pub depends_on: Vec<String>,
+    pub volumes: Vec<Volume>,
+}
+
+/// How the user named the profile on the command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProfileSource {
+    Embedded(String),
+    File(PathBuf),
+}
+
+impl ProfileSource {
+    /// A value with a path separator or a YAML extension is a file; anything
+    /// else names an embedded profile.
+    pub fn from_arg(arg: &str) -> Self {
+        let looks_like_path = arg.contains('/')
+            || Path::new(arg)
+                .extension()
+                .is_some_and(|e| e == "yaml" || e == "yml");
+        if looks_like_path {
+            Self::File(PathBuf::from(arg))
+        } else {
+            Self::Embedded(arg.to_owned())
+        }
+    }
+}
+
+impl Default for ProfileSource {
+    fn default() -> Self {
+        Self::Embedded("dev".to_owned())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("could not read profile file `{}`", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no embedded profile named `{name}`")]
+    UnknownName { name: String },
+    /// The file parsed badly or failed validation at a known place.
+    #[error("{origin}:{line}:{column}: {message}")]
+    Invalid {
+        origin: String,
+        line: u64,
+        column: u64,
+        message: String,
+        snippet: Option<String>,
+    },
+}
+
+impl Diagnostic for ProfileError {
+    fn hints(&self) -> Vec<String> {
+        match self {
+            Self::Read { .. } => vec![
+                "check the path given to --profile; a bare name such as `dev` selects an embedded profile"
+                    .to_owned(),
+            ],
+            Self::UnknownName { .. } => vec![format!(
+                "embedded profiles: {}; or pass a file path such as `--profile ./my-profile.yaml`",
+                EMBEDDED.iter().map(|(n, _, _)| *n).collect::<Vec<_>>().join(", ")
+            )],
+            Self::Invalid { .. } => vec![
+                "fix the profile and run `digit-quickstart plan --profile FILE` to validate it without changing anything"
+                    .to_owned(),
+            ],
+        }
+    }
+
+    fn detail(&self) -> Option<String> {
+        match self {
+            Self::Invalid { snippet, .. } => snippet.clone(),
+            _ => None,
+        }
+    }
+}
+
+/// Reads and validates a profile from wherever `source` points.
+pub fn load(source: &ProfileSource, fs: &dyn crate::host::Fs) -> Result<Profile, ProfileError> {
+    match source {
+        ProfileSource::Embedded(name) => {
+            let (_, file, text) = EMBEDDED
+                .iter()
+                .find(|(n, _, _)| n == name)
+                .ok_or_else(|| ProfileError::UnknownName { name: name.clone() })?;
+            parse(text, &format!("embedded:{file}"))
+        }
+        ProfileSource::File(path) => {
+            let text = fs.read_to_string(path).map_err(|source| ProfileError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            parse(&text, &path.display().to_string())
+        }
+    }
+}
+
+/// Parses and validates profile text; `origin` names it in errors.
+pub fn parse(text: &str, origin: &str) -> Result<Profile, ProfileError> {
+    let file: schema::ProfileFile = serde_saphyr::from_str(text).map_err(|err| {
+        let location = err.location();
+        let formatter = serde_saphyr::UserMessageFormatter;
+        let message = serde_saphyr::MessageFormatter::format_message(&formatter, &err)
+            .escape_debug()
+            .to_string();
+        let options = serde_saphyr::render_options! { source_name: Some(origin) };
+        ProfileError::Invalid {
+            origin: origin.to_owned(),
+            line: location.map_or(0, |l| l.line()),
+            column: location.map_or(0, |l| l.column()),
+            message,
+            snippet: location.map(|_| err.render_with_options(options)),
+        }
+    })?;
+    validate::validate(file, text, origin)
+}
+
+impl Profile {
+    /// Every distinct image the profile needs, in profile order.
+    pub fn images(&self) -> Vec<&Image> {
+        let mut seen = std::collections::HashSet::new();
+        self.components
+            .iter()
+            .flat_map(|c| c.images.iter())
+            .filter(|i| seen.insert(i.reference.as_str()))
+            .collect()
+    }
+
+    /// Components grouped into deployment waves: each wave depends only on
+    /// earlier ones. Validation has already ruled out cycles.
+    pub fn waves(&self) -> Vec<Vec<&Component>> {
+        validate::waves(&self.components)
+    }
+
+    pub fn component(&self, name: &str) -> Option<&Component> {
+        self.components.iter().find(|c| c.name == name)
+    }
+
+    /// The k3s artifacts for a Debian-style architecture name.
+    pub fn k3s_artifacts(&self, arch: &str) -> Option<&K3sArtifacts> {
+        self.k3s.artifacts.get(arch)
+    }
+}

@@ -1,0 +1,114 @@
+//! Text rendering of results, kept pure (strings in, strings out) so it is
+//! snapshot-tested without a terminal.
+
+use console::Style;
+
+use super::paint;
+use crate::error::Report;
+use crate::plan::Plan;
+use crate::preflight::{Preflight, Status};
+use crate::profile::Profile;
+
+pub fn error_text(report: &Report, color: bool) -> String {
+    let chain = report.chain();
+    let mut s = format!("{}: {}\n", paint(color, "error", Style::new().red().bold()), chain[0]);
+    for cause in &chain[1..] {
+        s.push_str(&format!("  caused by: {cause}\n"));
+    }
+    if let Some(detail) = &report.detail {
+        s.push('\n');
+        s.push_str(detail.trim_end());
+        s.push('\n');
+    }
+    for hint in &report.hints {
+        s.push_str(&format!("{}: {hint}\n", paint(color, "hint", Style::new().cyan().bold())));
+    }
+    s
+}
+
+fn status_tag(status: Status, ignored: bool, color: bool) -> String {
+    let (word, style) = match status {
+        Status::Pass => ("pass", Style::new().green()),
+        Status::Info => ("info", Style::new().blue()),
+        Status::Warn if ignored => ("ign ", Style::new().yellow()),
+        Status::Warn => ("warn", Style::new().yellow().bold()),
+        Status::Fail => ("FAIL", Style::new().red().bold()),
+    };
+    paint(color, word, style)
+}
+
+pub fn check_report(profile: &Profile, hostname: &str, pre: &Preflight, color: bool) -> String {
+    let mut s = format!(
+        "Host check for profile {} (DIGIT {}, k3s {}) on {hostname}\n\n",
+        profile.name, profile.digit.release, profile.k3s.version
+    );
+    let width = pre.checks.iter().map(|c| c.id.len()).max().unwrap_or(10);
+    for c in &pre.checks {
+        s.push_str(&format!(
+            "  {}  {:width$}  {}{}\n",
+            status_tag(c.status, c.ignored, color),
+            c.id,
+            c.summary,
+            if c.ignored { " (failure ignored by --ignore-check)" } else { "" }
+        ));
+        if let Some(hint) = &c.hint
+            && c.status >= Status::Warn
+        {
+            s.push_str(&format!("  {:4}  {:width$}  fix: {hint}\n", "", ""));
+        }
+    }
+    let n = pre.counts();
+    let verdict = if pre.failed() {
+        paint(color, "NOT READY", Style::new().red().bold())
+    } else {
+        paint(color, "ready", Style::new().green().bold())
+    };
+    s.push_str(&format!(
+        "\nResult: {verdict} to install: {} failed, {} warnings, {} info, {} passed\n",
+        n.fail, n.warn, n.info, n.pass
+    ));
+    s
+}
+
+pub fn plan_text(plan: &Plan, color: bool) -> String {
+    let bold = |t: &str| paint(color, t, Style::new().bold());
+    let mut s = format!(
+        "Plan for profile {} (DIGIT {}, k3s {}) on {} ({}, {})\nNothing has been changed.\n\n",
+        plan.profile.name,
+        plan.profile.digit_release,
+        plan.profile.k3s_version,
+        plan.host.hostname,
+        if plan.host.os.is_empty() { "unknown OS" } else { &plan.host.os },
+        plan.host.arch,
+    );
+    let c = plan.preflight.counts;
+    s.push_str(&format!(
+        "Preflight: {} failed, {} warnings, {} passed. {}\n",
+        c.fail, c.warn, c.pass + c.info, plan.preflight.sizing
+    ));
+    for w in &plan.warnings {
+        s.push_str(&format!("{}: {w}\n", paint(color, "warning", Style::new().yellow().bold())));
+    }
+    for (i, phase) in plan.phases.iter().enumerate() {
+        s.push_str(&format!("\n{}\n", bold(&format!("{}. {}", i + 1, phase.title))));
+        for step in &phase.steps {
+            let (verb, text) = step.describe();
+            s.push_str(&format!("   {verb:8}  {text}\n"));
+        }
+    }
+    s
+}
+
+pub fn version_text(profiles: &[Result<Profile, String>]) -> String {
+    let mut s = format!("digit-quickstart {}\n", env!("CARGO_PKG_VERSION"));
+    for p in profiles {
+        match p {
+            Ok(p) => s.push_str(&format!(
+                "profile {}: DIGIT {}, k3s {}\n",
+                p.name, p.digit.release, p.k3s.version
+            )),
+            Err(e) => s.push_str(&format!("embedded profile broken: {e}\n")),
+        }
+    }
+    s
+}
