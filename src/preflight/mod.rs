@@ -105,3 +105,6 @@ pub fn evaluate(facts: &HostFacts, profile: &Profile, ignore: &[String]) -> Pref
     }
     Preflight { checks: results, sizing }
 }
+
+#[cfg(test)]
+mod tests;

@@ -153,8 +153,9 @@ pub fn parse(text: &str, origin: &str) -> Result<Profile, ProfileError> {
         let location = err.location();
         let formatter = serde_saphyr::UserMessageFormatter;
         let message = serde_saphyr::MessageFormatter::format_message(&formatter, &err)
-            .escape_debug()
-            .to_string();
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect::<String>();
         let options = serde_saphyr::render_options! { source_name: Some(origin) };
         ProfileError::Invalid {
             origin: origin.to_owned(),
@@ -193,3 +194,6 @@ impl Profile {
         self.k3s.artifacts.get(arch)
     }
 }
+
+#[cfg(test)]
+mod tests;
