@@ -140,13 +140,20 @@ pub fn gather(host: &Host, req: &FactsRequest) -> HostFacts {
     let uname = host.sys.uname();
     let read = |p: &str| fs.read_to_string(Path::new(p)).unwrap_or_default();
 
-    let memory = Meminfo::from_read(read("/proc/meminfo").as_bytes())
+    let meminfo = read("/proc/meminfo");
+    // procfs-core wants every field a current kernel writes; an older or
+    // trimmed kernel still gets the three figures we need.
+    let memory = Meminfo::from_read(meminfo.as_bytes())
         .map(|m| Memory {
             total: m.mem_total,
             available: m.mem_available.unwrap_or(m.mem_free),
             swap_total: m.swap_total,
         })
-        .unwrap_or_default();
+        .unwrap_or_else(|_| Memory {
+            total: meminfo_kib(&meminfo, "MemTotal"),
+            available: meminfo_kib(&meminfo, "MemAvailable"),
+            swap_total: meminfo_kib(&meminfo, "SwapTotal"),
+        });
     let cpus = CpuInfo::from_read(read("/proc/cpuinfo").as_bytes())
         .map(|c| u32::try_from(c.num_cores()).unwrap_or(u32::MAX))
         .unwrap_or(0);
@@ -175,6 +182,12 @@ pub fn gather(host: &Host, req: &FactsRequest) -> HostFacts {
         existing,
         network: (!req.endpoints.is_empty()).then(|| reachability(host, req)),
     }
+}
+
+fn meminfo_kib(text: &str, key: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':')?.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or(0, |kib| kib * 1024)
 }
 
 /// Maps `uname -m` to the names image platforms and k3s artifacts use.
@@ -394,3 +407,6 @@ fn reachability(host: &Host, req: &FactsRequest) -> Vec<Reachability> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests;
