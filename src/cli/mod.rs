@@ -157,8 +157,7 @@ pub fn run(args: Vec<OsString>, host: &Host, term: Terminal, out: &mut dyn Write
         return Exit::Success;
     }
     let Some(command) = command else {
-        let help = Cli::command().render_help().to_string();
-        let _ = printer.out(&help);
+        printer.diag(Cli::command().render_help().to_string().trim_end());
         return Exit::Usage;
     };
     let result = match command {

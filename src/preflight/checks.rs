@@ -21,11 +21,9 @@ pub(super) const FIXED_IDS: &[&str] = &[
     "default-route",
     "hostname",
     "existing-kubernetes",
-    "registry-dns",
-    "registry-https",
-    "k3s-download",
-    "sizing",
 ];
+/// Checks reported after the per-port ones.
+pub(super) const TRAILING_IDS: &[&str] = &["registry-dns", "registry-https", "k3s-download", "sizing"];
 
 pub(super) fn all(facts: &HostFacts, profile: &Profile, sizing: &Sizing) -> Vec<CheckResult> {
     let mut out = vec![

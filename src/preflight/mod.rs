@@ -90,6 +90,7 @@ impl Preflight {
 pub fn check_ids(profile: &Profile) -> Vec<String> {
     let mut ids: Vec<String> = checks::FIXED_IDS.iter().map(|s| (*s).to_owned()).collect();
     ids.extend(profile.host.ports.iter().map(|p| format!("port-{p}")));
+    ids.extend(checks::TRAILING_IDS.iter().map(|s| (*s).to_owned()));
     ids
 }
 

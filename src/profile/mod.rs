@@ -162,7 +162,15 @@ pub fn parse(text: &str, origin: &str) -> Result<Profile, ProfileError> {
             line: location.map_or(0, |l| l.line()),
             column: location.map_or(0, |l| l.column()),
             message,
-            snippet: location.map(|_| err.render_with_options(options)),
+            // The renderer repeats the message as an `error:` header; the
+            // top-level error already says it, so keep only the snippet.
+            snippet: location.map(|_| {
+                let text = err.render_with_options(options);
+                match text.split_once('\n') {
+                    Some((first, rest)) if first.starts_with("error:") => rest.to_owned(),
+                    _ => text,
+                }
+            }),
         }
     })?;
     validate::validate(file, text, origin)

@@ -105,6 +105,11 @@ impl<'a> Printer<'a> {
         }
     }
 
+    /// Text for stderr that quiet does not hide (usage help on a usage error).
+    pub fn diag(&mut self, text: &str) {
+        let _ = writeln!(self.err, "{text}");
+    }
+
     pub fn warn(&mut self, text: &str) {
         let label = paint(self.color_err, "warning", console::Style::new().yellow().bold());
         let _ = writeln!(self.err, "{label}: {text}");
