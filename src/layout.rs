@@ -13,7 +13,9 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
-        Self { data_dir: data_dir.into() }
+        Self {
+            data_dir: data_dir.into(),
+        }
     }
     fn at(&self, rel: &str) -> PathBuf {
         self.data_dir.join(rel)

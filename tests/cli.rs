@@ -11,7 +11,15 @@ const READY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/host-re
 /// The binary with a hermetic environment: no colour forcing, no sudo, fixed HOME.
 fn bin() -> Command {
     let mut cmd = Command::cargo_bin("digit-quickstart").unwrap();
-    for var in ["NO_COLOR", "FORCE_COLOR", "CLICOLOR_FORCE", "SUDO_USER", "DIGIT_QUICKSTART_PROFILE", "DIGIT_QUICKSTART_DATA_DIR", "DIGIT_QUICKSTART_HOST_FACTS"] {
+    for var in [
+        "NO_COLOR",
+        "FORCE_COLOR",
+        "CLICOLOR_FORCE",
+        "SUDO_USER",
+        "DIGIT_QUICKSTART_PROFILE",
+        "DIGIT_QUICKSTART_DATA_DIR",
+        "DIGIT_QUICKSTART_HOST_FACTS",
+    ] {
         cmd.env_remove(var);
     }
     cmd.env("HOME", "/home/evaluator").env("COLUMNS", "100");
@@ -46,7 +54,12 @@ fn stderr(out: &std::process::Output) -> String {
 fn check_on_a_ready_host_exits_0_and_saves_json_to_the_data_dir() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let out = bin().env("DIGIT_QUICKSTART_HOST_FACTS", READY).args(["check", "--data-dir"]).arg(&data).output().unwrap();
+    let out = bin()
+        .env("DIGIT_QUICKSTART_HOST_FACTS", READY)
+        .args(["check", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     insta::assert_snapshot!("check_ready", stdout(&out));
     let saved: Value = serde_json::from_slice(&std::fs::read(data.join("preflight.json")).unwrap()).unwrap();
@@ -58,7 +71,12 @@ fn check_on_a_ready_host_exits_0_and_saves_json_to_the_data_dir() {
 fn check_on_a_small_vm_exits_1_and_names_each_failure() {
     let dir = tempfile::tempdir().unwrap();
     let facts = facts_with(dir.path(), small_vm);
-    let out = bin().env("DIGIT_QUICKSTART_HOST_FACTS", &facts).args(["check", "--data-dir"]).arg(dir.path()).output().unwrap();
+    let out = bin()
+        .env("DIGIT_QUICKSTART_HOST_FACTS", &facts)
+        .args(["check", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     insta::assert_snapshot!("check_small_vm", stdout(&out));
 }
@@ -67,7 +85,15 @@ fn check_on_a_small_vm_exits_1_and_names_each_failure() {
 fn ignore_check_lets_a_named_failure_through_and_rejects_unknown_names() {
     let dir = tempfile::tempdir().unwrap();
     let facts = facts_with(dir.path(), |v| v["init"]["systemd"] = false.into());
-    let run = |ignore: &str| bin().env("DIGIT_QUICKSTART_HOST_FACTS", &facts).args(["check", "--data-dir"]).arg(dir.path()).args(["--ignore-check", ignore]).output().unwrap();
+    let run = |ignore: &str| {
+        bin()
+            .env("DIGIT_QUICKSTART_HOST_FACTS", &facts)
+            .args(["check", "--data-dir"])
+            .arg(dir.path())
+            .args(["--ignore-check", ignore])
+            .output()
+            .unwrap()
+    };
     assert_eq!(run("swap").status.code(), Some(1));
     let out = run("systemd,swap");
     assert_eq!(out.status.code(), Some(0));
@@ -75,17 +101,30 @@ fn ignore_check_lets_a_named_failure_through_and_rejects_unknown_names() {
     let out = run("sytemd");
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.starts_with("error: --ignore-check: unknown check `sytemd`\n"), "{err}");
+    assert!(
+        err.starts_with("error: --ignore-check: unknown check `sytemd`\n"),
+        "{err}"
+    );
     assert!(err.contains("hint: check names: root, arch, os, systemd,"), "{err}");
 }
 
 #[test]
 fn check_json_goes_to_stdout_with_one_result_per_check() {
     let dir = tempfile::tempdir().unwrap();
-    let out = bin().env("DIGIT_QUICKSTART_HOST_FACTS", READY).args(["check", "--output", "json", "--data-dir"]).arg(dir.path()).output().unwrap();
+    let out = bin()
+        .env("DIGIT_QUICKSTART_HOST_FACTS", READY)
+        .args(["check", "--output", "json", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let doc: Value = serde_json::from_slice(&out.stdout).expect("stdout is exactly one JSON document");
-    let ids: Vec<&str> = doc["checks"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
     let profile = digit_quickstart::profile::parse(digit_quickstart::profile::EMBEDDED[0].2, "dev").unwrap();
     assert_eq!(ids, digit_quickstart::preflight::check_ids(&profile));
     assert_eq!(doc["profile"]["name"], "dev");
@@ -97,7 +136,11 @@ fn check_json_goes_to_stdout_with_one_result_per_check() {
 #[test]
 fn a_real_check_of_this_machine_produces_well_formed_results() {
     let dir = tempfile::tempdir().unwrap();
-    let out = bin().args(["check", "--output", "json", "--data-dir"]).arg(dir.path()).output().unwrap();
+    let out = bin()
+        .args(["check", "--output", "json", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
     let code = out.status.code().unwrap();
     assert!(code == 0 || code == 1, "exit {code}: {}", stderr(&out));
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -118,7 +161,10 @@ fn a_real_check_of_this_machine_produces_well_formed_results() {
         }
     }
     let counts = &doc["counts"];
-    let total: u64 = ["pass", "info", "warn", "fail"].iter().map(|k| counts[k].as_u64().unwrap()).sum();
+    let total: u64 = ["pass", "info", "warn", "fail"]
+        .iter()
+        .map(|k| counts[k].as_u64().unwrap())
+        .sum();
     assert_eq!(total as usize, doc["checks"].as_array().unwrap().len());
     let saved: Value = serde_json::from_slice(&std::fs::read(dir.path().join("preflight.json")).unwrap()).unwrap();
     assert_eq!(saved, doc, "the saved results are what was printed");
@@ -126,9 +172,17 @@ fn a_real_check_of_this_machine_produces_well_formed_results() {
 
 #[test]
 fn an_unwritable_data_dir_warns_but_still_reports() {
-    let out = bin().env("DIGIT_QUICKSTART_HOST_FACTS", READY).args(["check", "--data-dir", "/dev/null/sub"]).output().unwrap();
+    let out = bin()
+        .env("DIGIT_QUICKSTART_HOST_FACTS", READY)
+        .args(["check", "--data-dir", "/dev/null/sub"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert!(stderr(&out).contains("warning: results not saved: could not create `/dev/null/sub`"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: results not saved: could not create `/dev/null/sub`"),
+        "{}",
+        stderr(&out)
+    );
     assert!(stdout(&out).contains("Result: ready to install"));
 }
 
@@ -136,7 +190,12 @@ fn an_unwritable_data_dir_warns_but_still_reports() {
 fn plan_lists_every_phase_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("never-created");
-    let out = bin().env("DIGIT_QUICKSTART_HOST_FACTS", READY).args(["plan", "--data-dir"]).arg(&data).output().unwrap();
+    let out = bin()
+        .env("DIGIT_QUICKSTART_HOST_FACTS", READY)
+        .args(["plan", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!data.exists(), "plan must not create the data dir");
     let text = stdout(&out).replace(&data.display().to_string(), "[DATA]");
@@ -145,12 +204,27 @@ fn plan_lists_every_phase_and_changes_nothing() {
 
 #[test]
 fn plan_json_has_phases_in_install_order_and_every_image_once() {
-    let out = bin().env("DIGIT_QUICKSTART_HOST_FACTS", READY).args(["plan", "--output", "json", "--data-dir", "/nonexistent/dq"]).output().unwrap();
+    let out = bin()
+        .env("DIGIT_QUICKSTART_HOST_FACTS", READY)
+        .args(["plan", "--output", "json", "--data-dir", "/nonexistent/dq"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let phases: Vec<&str> = plan["phases"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+    let phases: Vec<&str> = plan["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
     assert_eq!(phases, ["preflight", "k3s", "images", "deploy", "health", "report"]);
-    let pulls: Vec<&str> = plan["phases"][2]["steps"].as_array().unwrap().iter().filter(|s| s["step"] == "pull-image").map(|s| s["reference"].as_str().unwrap()).collect();
+    let pulls: Vec<&str> = plan["phases"][2]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["step"] == "pull-image")
+        .map(|s| s["reference"].as_str().unwrap())
+        .collect();
     let mut unique = pulls.clone();
     unique.sort_unstable();
     unique.dedup();
@@ -163,14 +237,25 @@ fn plan_json_has_phases_in_install_order_and_every_image_once() {
 fn an_invalid_profile_file_exits_2_naming_file_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("my.yaml");
-    let text = digit_quickstart::profile::EMBEDDED[0].2.replacen("limits: {memory: 96Mi}", "limits: {memory: 96MB}", 1);
+    let text = digit_quickstart::profile::EMBEDDED[0]
+        .2
+        .replacen("limits: {memory: 96Mi}", "limits: {memory: 96MB}", 1);
     std::fs::write(&path, text).unwrap();
-    let out = bin().env("DIGIT_QUICKSTART_HOST_FACTS", READY).args(["plan", "--profile"]).arg(&path).output().unwrap();
+    let out = bin()
+        .env("DIGIT_QUICKSTART_HOST_FACTS", READY)
+        .args(["plan", "--profile"])
+        .arg(&path)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
     let err = stderr(&out).replace(&dir.path().display().to_string(), "[DIR]");
     insta::assert_snapshot!("invalid_profile_error", err);
-    let out = bin().args(["check", "--output", "json", "--profile"]).arg(&path).output().unwrap();
+    let out = bin()
+        .args(["check", "--output", "json", "--profile"])
+        .arg(&path)
+        .output()
+        .unwrap();
     let json: Value = serde_json::from_slice(&out.stderr).unwrap();
     assert_eq!(json["exit_code"], 2);
     assert!(json["error"].as_str().unwrap().contains("my.yaml:68:"), "{json}");
@@ -178,18 +263,34 @@ fn an_invalid_profile_file_exits_2_naming_file_line_and_column() {
 
 #[test]
 fn commands_not_built_yet_exit_3_without_claiming_success() {
-    for cmd in ["pull", "install", "status", "reset", "uninstall", "doctor", "bundle", "serve"] {
+    for cmd in [
+        "pull",
+        "install",
+        "status",
+        "reset",
+        "uninstall",
+        "doctor",
+        "bundle",
+        "serve",
+    ] {
         let out = bin().arg(cmd).arg("--yes").output().unwrap();
         assert_eq!(out.status.code(), Some(3), "{cmd}");
         assert!(out.stdout.is_empty(), "{cmd}");
-        assert!(stderr(&out).starts_with(&format!("error: `{cmd}` is not available yet in this build")), "{cmd}: {}", stderr(&out));
+        assert!(
+            stderr(&out).starts_with(&format!("error: `{cmd}` is not available yet in this build")),
+            "{cmd}: {}",
+            stderr(&out)
+        );
     }
 }
 
 #[test]
 fn usage_errors_exit_2_and_help_documents_exit_codes() {
     assert_eq!(bin().arg("--frobnicate").output().unwrap().status.code(), Some(2));
-    assert_eq!(bin().args(["check", "--output", "xml"]).output().unwrap().status.code(), Some(2));
+    assert_eq!(
+        bin().args(["check", "--output", "xml"]).output().unwrap().status.code(),
+        Some(2)
+    );
     let bare = bin().output().unwrap();
     assert_eq!(bare.status.code(), Some(2));
     assert!(stderr(&bare).contains("Usage: digit-quickstart"));
@@ -204,7 +305,10 @@ fn version_names_the_embedded_profiles_versions() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
         stdout(&out),
-        format!("digit-quickstart {}\nprofile dev: DIGIT v2.9.2, k3s v1.32.3+k3s1\n", env!("CARGO_PKG_VERSION"))
+        format!(
+            "digit-quickstart {}\nprofile dev: DIGIT v2.9.2, k3s v1.32.3+k3s1\n",
+            env!("CARGO_PKG_VERSION")
+        )
     );
 }
 
@@ -212,7 +316,9 @@ fn version_names_the_embedded_profiles_versions() {
 fn without_a_terminal_there_is_no_colour_unless_asked() {
     let run = |args: &[&str], env: Option<(&str, &str)>| {
         let mut c = bin();
-        c.env("DIGIT_QUICKSTART_HOST_FACTS", READY).args(["check", "--data-dir", "/nonexistent/x"]).args(args);
+        c.env("DIGIT_QUICKSTART_HOST_FACTS", READY)
+            .args(["check", "--data-dir", "/nonexistent/x"])
+            .args(args);
         if let Some((k, v)) = env {
             c.env(k, v);
         }
@@ -220,11 +326,20 @@ fn without_a_terminal_there_is_no_colour_unless_asked() {
         (stdout(&out), stderr(&out))
     };
     let (out, err) = run(&[], None);
-    assert!(!out.contains('\u{1b}') && !err.contains('\u{1b}'), "no escapes when not a terminal");
+    assert!(
+        !out.contains('\u{1b}') && !err.contains('\u{1b}'),
+        "no escapes when not a terminal"
+    );
     // Real gathering (offline: no network probe) shows one plain progress line.
-    let real = bin().args(["check", "--offline", "--data-dir", "/nonexistent/x"]).output().unwrap();
+    let real = bin()
+        .args(["check", "--offline", "--data-dir", "/nonexistent/x"])
+        .output()
+        .unwrap();
     let err = stderr(&real);
-    assert!(err.starts_with("Inspecting the host...\n"), "a plain progress line, no spinner: {err:?}");
+    assert!(
+        err.starts_with("Inspecting the host...\n"),
+        "a plain progress line, no spinner: {err:?}"
+    );
     assert!(!err.contains('\r') && !err.contains('\u{1b}'));
     let (out, _) = run(&["--color", "always"], None);
     assert!(out.contains("\u{1b}["));
@@ -241,5 +356,9 @@ fn completions_are_printed_for_a_shell() {
     let out = bin().args(["completions", "bash"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
-    assert!(text.contains("complete -F _digit__quickstart") && text.contains("--ignore-check"), "{}", &text[..200.min(text.len())]);
+    assert!(
+        text.contains("complete -F _digit__quickstart") && text.contains("--ignore-check"),
+        "{}",
+        &text[..200.min(text.len())]
+    );
 }

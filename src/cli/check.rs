@@ -49,7 +49,12 @@ pub(super) struct ProfileSummary<'a> {
 }
 
 pub(super) fn summary(p: &Profile) -> ProfileSummary<'_> {
-    ProfileSummary { name: &p.name, origin: &p.origin, digit_release: &p.digit.release, k3s_version: &p.k3s.version }
+    ProfileSummary {
+        name: &p.name,
+        origin: &p.origin,
+        digit_release: &p.digit.release,
+        k3s_version: &p.k3s.version,
+    }
 }
 
 pub fn run(s: &Settings, args: &CheckArgs, host: &Host, printer: &mut Printer) -> Result<Exit, Report> {
@@ -95,15 +100,23 @@ pub(super) fn evaluate(
     let profile = profile::load(&s.profile, host.fs.as_ref())?;
     let known = preflight::check_ids(&profile);
     if let Some(bad) = ignore.iter().find(|i| !known.contains(i)) {
-        return Err(Report::msg(format!("--ignore-check: unknown check `{bad}`"), Exit::Usage)
-            .with_hint(format!("check names: {}", known.join(", "))));
+        return Err(
+            Report::msg(format!("--ignore-check: unknown check `{bad}`"), Exit::Usage)
+                .with_hint(format!("check names: {}", known.join(", "))),
+        );
     }
     let facts = host_facts(s, &profile, offline, host, printer)?;
     let pre = preflight::evaluate(&facts, &profile, ignore);
     Ok((profile, facts, pre))
 }
 
-fn host_facts(s: &Settings, profile: &Profile, offline: bool, host: &Host, printer: &mut Printer) -> Result<HostFacts, Report> {
+fn host_facts(
+    s: &Settings,
+    profile: &Profile,
+    offline: bool,
+    host: &Host,
+    printer: &mut Printer,
+) -> Result<HostFacts, Report> {
     if let Some(path) = host.env.var(crate::env_vars::HOST_FACTS) {
         let text = host.fs.read_to_string(Path::new(&path)).map_err(|source| IoError {
             action: "read host facts from",
@@ -111,7 +124,13 @@ fn host_facts(s: &Settings, profile: &Profile, offline: bool, host: &Host, print
             source,
         })?;
         return serde_json::from_str(&text).map_err(|e| {
-            Report::msg(format!("{} names `{path}`, which is not valid host facts: {e}", crate::env_vars::HOST_FACTS), Exit::Usage)
+            Report::msg(
+                format!(
+                    "{} names `{path}`, which is not valid host facts: {e}",
+                    crate::env_vars::HOST_FACTS
+                ),
+                Exit::Usage,
+            )
         });
     }
     let req = FactsRequest {
@@ -121,7 +140,11 @@ fn host_facts(s: &Settings, profile: &Profile, offline: bool, host: &Host, print
         endpoints: if offline { Vec::new() } else { endpoints(profile) },
         network_timeout: Duration::from_secs(5),
     };
-    let message = if offline { "Inspecting the host" } else { "Inspecting the host and probing the network" };
+    let message = if offline {
+        "Inspecting the host"
+    } else {
+        "Inspecting the host and probing the network"
+    };
     if !printer.animate {
         printer.note(&format!("{message}..."));
     }
@@ -147,17 +170,28 @@ fn endpoints(profile: &Profile) -> Vec<(String, Endpoint)> {
     {
         out.push((
             "k3s-download".to_owned(),
-            Endpoint { host: host.to_owned(), url: format!("{}://{}/", url.scheme(), url.authority()) },
+            Endpoint {
+                host: host.to_owned(),
+                url: format!("{}://{}/", url.scheme(), url.authority()),
+            },
         ));
     }
     out
 }
 
 fn save_json(host: &Host, path: &Path, doc: &impl Serialize) -> Result<PathBuf, IoError> {
-    let io = |action, source| IoError { action, path: path.to_path_buf(), source };
+    let io = |action, source| IoError {
+        action,
+        path: path.to_path_buf(),
+        source,
+    };
     let text = serde_json::to_vec_pretty(doc).map_err(|e| io("encode", std::io::Error::other(e)))?;
     if let Some(dir) = path.parent() {
-        host.fs.create_dir_all(dir).map_err(|e| IoError { action: "create", path: dir.to_path_buf(), source: e })?;
+        host.fs.create_dir_all(dir).map_err(|e| IoError {
+            action: "create",
+            path: dir.to_path_buf(),
+            source: e,
+        })?;
     }
     host.fs.write_atomic(path, &text, 0o644).map_err(|e| io("write", e))?;
     Ok(path.to_path_buf())

@@ -121,8 +121,15 @@ pub fn run(args: Vec<OsString>, host: &Host, term: Terminal, out: &mut dyn Write
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind;
-            let is_help = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand);
-            let text = if term.stderr { e.render().ansi().to_string() } else { e.render().to_string() };
+            let is_help = matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            );
+            let text = if term.stderr {
+                e.render().ansi().to_string()
+            } else {
+                e.render().to_string()
+            };
             if is_help && e.kind() == ErrorKind::DisplayHelp {
                 let _ = write!(out, "{text}");
                 return Exit::Success;
@@ -131,8 +138,20 @@ pub fn run(args: Vec<OsString>, host: &Host, term: Terminal, out: &mut dyn Write
             return Exit::Usage;
         }
     };
-    let Cli { global, version, command } = cli;
-    let GlobalArgs { profile, data_dir, output, yes, quiet, verbose, color } = global;
+    let Cli {
+        global,
+        version,
+        command,
+    } = cli;
+    let GlobalArgs {
+        profile,
+        data_dir,
+        output,
+        yes,
+        quiet,
+        verbose,
+        color,
+    } = global;
     let color_out = crate::ui::resolve_color(color, host.env.as_ref(), term.stdout);
     let color_err = crate::ui::resolve_color(color, host.env.as_ref(), term.stderr);
     init_logging(verbose);

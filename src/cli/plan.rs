@@ -36,8 +36,15 @@ pub fn run(s: &Settings, args: &PlanArgs, host: &Host, printer: &mut Printer) ->
 
 /// Home of the user who ran sudo (their kubeconfig goes there), else $HOME.
 fn invoking_home(host: &Host) -> PathBuf {
-    if let Some(user) = host.env.var(crate::env_vars::SUDO_USER).filter(|u| !u.is_empty() && u != "root") {
-        let passwd = host.fs.read_to_string(std::path::Path::new("/etc/passwd")).unwrap_or_default();
+    if let Some(user) = host
+        .env
+        .var(crate::env_vars::SUDO_USER)
+        .filter(|u| !u.is_empty() && u != "root")
+    {
+        let passwd = host
+            .fs
+            .read_to_string(std::path::Path::new("/etc/passwd"))
+            .unwrap_or_default();
         if let Some(home) = passwd.lines().find_map(|l| {
             let f: Vec<&str> = l.split(':').collect();
             (f.len() >= 6 && f[0] == user).then(|| PathBuf::from(f[5]))
@@ -46,5 +53,7 @@ fn invoking_home(host: &Host) -> PathBuf {
         }
         return PathBuf::from("/home").join(user);
     }
-    host.env.var(crate::env_vars::HOME).map_or_else(|| PathBuf::from("/root"), PathBuf::from)
+    host.env
+        .var(crate::env_vars::HOME)
+        .map_or_else(|| PathBuf::from("/root"), PathBuf::from)
 }

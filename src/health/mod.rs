@@ -17,9 +17,18 @@ pub fn phase(profile: &Profile) -> Phase {
         .components
         .iter()
         .filter_map(|c| {
-            c.health.as_ref().map(|h| Step::HealthCheck { component: c.name.clone(), target: target(h) })
+            c.health.as_ref().map(|h| Step::HealthCheck {
+                component: c.name.clone(),
+                target: target(h),
+            })
         })
         .collect();
-    steps.push(Step::SmokeTest { what: "log in as ADMIN through the gateway and search MDMS".into() });
-    Phase { id: "health", title: "Check health and run smoke tests".into(), steps }
+    steps.push(Step::SmokeTest {
+        what: "log in as ADMIN through the gateway and search MDMS".into(),
+    });
+    Phase {
+        id: "health",
+        title: "Check health and run smoke tests".into(),
+        steps,
+    }
 }

@@ -130,7 +130,9 @@ mod tests {
 
     #[test]
     fn a_successful_command_returns_its_stdout() {
-        let out = ProcessRunner.run(&Cmd::new("sh", "echo").arg("-c").arg("echo hi")).unwrap();
+        let out = ProcessRunner
+            .run(&Cmd::new("sh", "echo").arg("-c").arg("echo hi"))
+            .unwrap();
         assert_eq!(out.stdout, "hi\n");
         assert_eq!(out.code, Some(0));
     }

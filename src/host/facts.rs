@@ -93,9 +93,14 @@ pub struct Port {
 pub enum PortState {
     Free,
     /// A listener exists; the owner is known when /proc allowed looking.
-    InUse { pid: Option<u32>, process: Option<String> },
+    InUse {
+        pid: Option<u32>,
+        process: Option<String>,
+    },
     /// Could not be tested (e.g. not root for a port below 1024).
-    Unknown { error: String },
+    Unknown {
+        error: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,7 +138,14 @@ pub struct FactsRequest {
 /// Marker line the k3s unit written by digit-quickstart carries.
 pub const OUR_UNIT_MARKER: &str = "# Managed by digit-quickstart";
 const K3S_UNIT: &str = "/etc/systemd/system/k3s.service";
-const BIN_DIRS: &[&str] = &["/usr/local/bin", "/usr/local/sbin", "/usr/bin", "/usr/sbin", "/bin", "/snap/bin"];
+const BIN_DIRS: &[&str] = &[
+    "/usr/local/bin",
+    "/usr/local/sbin",
+    "/usr/bin",
+    "/usr/sbin",
+    "/bin",
+    "/snap/bin",
+];
 
 pub fn gather(host: &Host, req: &FactsRequest) -> HostFacts {
     let fs = host.fs.as_ref();
@@ -186,7 +198,14 @@ pub fn gather(host: &Host, req: &FactsRequest) -> HostFacts {
 
 fn meminfo_kib(text: &str, key: &str) -> u64 {
     text.lines()
-        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':')?.split_whitespace().next()?.parse::<u64>().ok())
+        .find_map(|l| {
+            l.strip_prefix(key)?
+                .strip_prefix(':')?
+                .split_whitespace()
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
         .map_or(0, |kib| kib * 1024)
 }
 
@@ -206,7 +225,9 @@ pub fn debian_arch(machine: &str) -> String {
 pub fn parse_os_release(text: &str) -> OsRelease {
     let mut os = OsRelease::default();
     for line in text.lines() {
-        let Some((key, value)) = line.split_once('=') else { continue };
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
         let value = value.trim().trim_matches(|c| c == '"' || c == '\'').to_owned();
         match key.trim() {
             "ID" => os.id = value,
@@ -255,12 +276,12 @@ pub fn routes(ipv4: &str, ipv6: &str) -> Routes {
     // The loopback "unreachable" default (iface `lo`) does not count.
     let ipv6_default = ipv6.lines().any(|l| {
         let cols: Vec<&str> = l.split_whitespace().collect();
-        cols.len() >= 10
-            && cols[0].bytes().all(|b| b == b'0')
-            && cols[1] == "00"
-            && cols[9] != "lo"
+        cols.len() >= 10 && cols[0].bytes().all(|b| b == b'0') && cols[1] == "00" && cols[9] != "lo"
     });
-    Routes { ipv4_default, ipv6_default }
+    Routes {
+        ipv4_default,
+        ipv6_default,
+    }
 }
 
 fn disk(host: &Host, role: &str, path: &Path) -> Disk {
@@ -318,7 +339,10 @@ fn ports(host: &Host, wanted: &[u16]) -> Vec<Port> {
             let state = if inodes.is_empty() {
                 match host.net.try_bind_tcp(port) {
                     BindOutcome::Free => PortState::Free,
-                    BindOutcome::InUse => PortState::InUse { pid: None, process: None },
+                    BindOutcome::InUse => PortState::InUse {
+                        pid: None,
+                        process: None,
+                    },
                     BindOutcome::Error(e) => PortState::Unknown { error: e.to_string() },
                 }
             } else {
@@ -361,12 +385,8 @@ fn socket_owner(host: &Host, inodes: &[u64]) -> Option<(u32, String)> {
 
 fn existing_runtimes(host: &Host, systemd: bool) -> Vec<Existing> {
     let fs = host.fs.as_ref();
-    let find = |name: &str| -> Option<PathBuf> {
-        BIN_DIRS
-            .iter()
-            .map(|d| Path::new(d).join(name))
-            .find(|p| fs.exists(p))
-    };
+    let find =
+        |name: &str| -> Option<PathBuf> { BIN_DIRS.iter().map(|d| Path::new(d).join(name)).find(|p| fs.exists(p)) };
     let mut found = Vec::new();
     // Engines and node agents, not clients: a `docker` CLI alone competes for nothing.
     for (kind, binary, unit) in [
@@ -384,10 +404,19 @@ fn existing_runtimes(host: &Host, systemd: bool) -> Vec<Existing> {
                 .is_ok_and(|unit| unit.contains(OUR_UNIT_MARKER));
         let active = systemd.then(|| {
             host.cmd
-                .output(&Cmd::new("systemctl", &format!("ask systemd whether {kind} is running")).arg("is-active").arg(unit))
+                .output(
+                    &Cmd::new("systemctl", &format!("ask systemd whether {kind} is running"))
+                        .arg("is-active")
+                        .arg(unit),
+                )
                 .is_ok_and(|o| o.stdout.trim() == "active")
         });
-        found.push(Existing { kind: kind.to_owned(), path, ours, active });
+        found.push(Existing {
+            kind: kind.to_owned(),
+            path,
+            ours,
+            active,
+        });
     }
     found
 }

@@ -136,8 +136,14 @@ mod tests {
         let dead_port = dead.local_addr().unwrap().port();
         drop(dead);
         let eps = [
-            Endpoint { host: "localhost".into(), url: format!("http://127.0.0.1:{port}/v2/") },
-            Endpoint { host: "localhost".into(), url: format!("http://127.0.0.1:{dead_port}/v2/") },
+            Endpoint {
+                host: "localhost".into(),
+                url: format!("http://127.0.0.1:{port}/v2/"),
+            },
+            Endpoint {
+                host: "localhost".into(),
+                url: format!("http://127.0.0.1:{dead_port}/v2/"),
+            },
         ];
         let probes = RealNet.probe(&eps, Duration::from_secs(5));
         server.join().unwrap();
@@ -149,9 +155,18 @@ mod tests {
 
     #[test]
     fn an_unresolvable_host_fails_at_dns_and_skips_http() {
-        let eps = [Endpoint { host: "nonexistent.invalid".into(), url: "https://nonexistent.invalid/".into() }];
+        let eps = [Endpoint {
+            host: "nonexistent.invalid".into(),
+            url: "https://nonexistent.invalid/".into(),
+        }];
         let probe = &RealNet.probe(&eps, Duration::from_secs(3))[0];
         assert!(probe.dns.is_err());
-        assert!(probe.http.as_ref().unwrap_err().starts_with("not attempted: DNS failed"));
+        assert!(
+            probe
+                .http
+                .as_ref()
+                .unwrap_err()
+                .starts_with("not attempted: DNS failed")
+        );
     }
 }

@@ -24,7 +24,10 @@ pub fn needed(profile: &Profile) -> Vec<Needed<'_>> {
                 .entry(key)
                 .or_insert_with(|| {
                     order.push(key);
-                    Needed { image, components: Vec::new() }
+                    Needed {
+                        image,
+                        components: Vec::new(),
+                    }
                 })
                 .components
                 .push(&c.name);
@@ -59,7 +62,10 @@ pub fn phase(profile: &Profile, layout: &Layout) -> Phase {
         mode: "0644".into(),
         what: "lock file: every image's digest and layers".into(),
     });
-    steps.push(Step::ImportImages { count: needed.len(), into: "k3s containerd (namespace k8s.io)".into() });
+    steps.push(Step::ImportImages {
+        count: needed.len(),
+        into: "k3s containerd (namespace k8s.io)".into(),
+    });
     Phase {
         id: "images",
         title: format!(
@@ -84,7 +90,10 @@ mod tests {
         );
         let p = crate::profile::parse(&yaml, "t").unwrap();
         let n = needed(&p);
-        let persister: Vec<_> = n.iter().filter(|n| n.image.reference.as_str().contains("/egov-persister:")).collect();
+        let persister: Vec<_> = n
+            .iter()
+            .filter(|n| n.image.reference.as_str().contains("/egov-persister:"))
+            .collect();
         assert_eq!(persister.len(), 1);
         assert_eq!(persister[0].components, vec!["egov-persister", "egov-otp"]);
         assert_eq!(n.len(), p.images().len());

@@ -8,7 +8,11 @@ pub fn phase(layout: &Layout) -> Phase {
         id: "report",
         title: "Record and report".into(),
         steps: vec![
-            Step::WriteFile { path: layout.journal(), mode: "0644".into(), what: "step journal, for resume".into() },
+            Step::WriteFile {
+                path: layout.journal(),
+                mode: "0644".into(),
+                what: "step journal, for resume".into(),
+            },
             Step::Report { path: layout.report() },
         ],
     }

@@ -51,9 +51,17 @@ pub fn phase(profile: &Profile, layout: &Layout, arch: &str, home: &Path) -> Pha
                 sha256: pin_text(&art.sha256),
             });
         }
-        steps.push(Step::WriteFile { path: BINARY.into(), mode: "0755".into(), what: format!("k3s {version}, after its sha256 matches") });
+        steps.push(Step::WriteFile {
+            path: BINARY.into(),
+            mode: "0755".into(),
+            what: format!("k3s {version}, after its sha256 matches"),
+        });
         for link in SYMLINKS {
-            steps.push(Step::Symlink { path: Path::new("/usr/local/bin").join(link), target: BINARY.into(), only_if_missing: true });
+            steps.push(Step::Symlink {
+                path: Path::new("/usr/local/bin").join(link),
+                target: BINARY.into(),
+                only_if_missing: true,
+            });
         }
         steps.push(Step::WriteFile {
             path: Path::new(AIRGAP_DIR).join(&a.airgap_images.name),
@@ -62,21 +70,52 @@ pub fn phase(profile: &Profile, layout: &Layout, arch: &str, home: &Path) -> Pha
         });
     }
     steps.extend([
-        Step::WriteFile { path: CONFIG.into(), mode: "0600".into(), what: "k3s settings: node name, kubeconfig mode 0600".into() },
-        Step::WriteFile { path: UNIT.into(), mode: "0644".into(), what: "systemd unit".into() },
-        Step::WriteFile { path: UNIT_ENV.into(), mode: "0600".into(), what: "unit environment".into() },
-        Step::Service { unit: "k3s.service".into(), action: "daemon-reload, enable --now".into() },
-        Step::Wait { condition: "API server /readyz".into(), timeout_secs: 180 },
-        Step::Wait { condition: "node Ready".into(), timeout_secs: 180 },
-        Step::Wait { condition: "CoreDNS available".into(), timeout_secs: 180 },
-        Step::Wait { condition: "local-path storage class present".into(), timeout_secs: 120 },
+        Step::WriteFile {
+            path: CONFIG.into(),
+            mode: "0600".into(),
+            what: "k3s settings: node name, kubeconfig mode 0600".into(),
+        },
+        Step::WriteFile {
+            path: UNIT.into(),
+            mode: "0644".into(),
+            what: "systemd unit".into(),
+        },
+        Step::WriteFile {
+            path: UNIT_ENV.into(),
+            mode: "0600".into(),
+            what: "unit environment".into(),
+        },
+        Step::Service {
+            unit: "k3s.service".into(),
+            action: "daemon-reload, enable --now".into(),
+        },
+        Step::Wait {
+            condition: "API server /readyz".into(),
+            timeout_secs: 180,
+        },
+        Step::Wait {
+            condition: "node Ready".into(),
+            timeout_secs: 180,
+        },
+        Step::Wait {
+            condition: "CoreDNS available".into(),
+            timeout_secs: 180,
+        },
+        Step::Wait {
+            condition: "local-path storage class present".into(),
+            timeout_secs: 120,
+        },
         Step::WriteFile {
             path: user_kubeconfig(home),
             mode: "0600".into(),
             what: "kubeconfig for the invoking user".into(),
         },
     ]);
-    Phase { id: "k3s", title: format!("Install k3s {version}"), steps }
+    Phase {
+        id: "k3s",
+        title: format!("Install k3s {version}"),
+        steps,
+    }
 }
 
 #[cfg(test)]
@@ -85,7 +124,10 @@ mod tests {
     fn artifact_urls_percent_encode_the_plus_in_k3s_versions() {
         let p = crate::profile::load(&Default::default(), &crate::host::RealFs::new("/")).unwrap();
         let url = super::artifact_url(&p, "k3s");
-        assert!(url.ends_with(&format!("/{}/k3s", p.k3s.version.replace('+', "%2B"))), "{url}");
+        assert!(
+            url.ends_with(&format!("/{}/k3s", p.k3s.version.replace('+', "%2B"))),
+            "{url}"
+        );
         assert!(!url.contains('+'));
     }
 }

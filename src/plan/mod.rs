@@ -57,20 +57,65 @@ pub struct Phase {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "step", rename_all = "kebab-case")]
 pub enum Step {
-    Check { what: String },
-    CreateDir { path: PathBuf, mode: String },
-    Download { url: String, dest: PathBuf, size: u64, sha256: String },
-    WriteFile { path: PathBuf, mode: String, what: String },
-    Symlink { path: PathBuf, target: PathBuf, only_if_missing: bool },
-    Service { unit: String, action: String },
-    Wait { condition: String, timeout_secs: u64 },
-    PullImage { reference: String, role: String, compressed: u64, unpacked: u64, components: Vec<String> },
-    ImportImages { count: usize, into: String },
-    Apply { wave: usize, components: Vec<String> },
-    Seed { what: String },
-    HealthCheck { component: String, target: String },
-    SmokeTest { what: String },
-    Report { path: PathBuf },
+    Check {
+        what: String,
+    },
+    CreateDir {
+        path: PathBuf,
+        mode: String,
+    },
+    Download {
+        url: String,
+        dest: PathBuf,
+        size: u64,
+        sha256: String,
+    },
+    WriteFile {
+        path: PathBuf,
+        mode: String,
+        what: String,
+    },
+    Symlink {
+        path: PathBuf,
+        target: PathBuf,
+        only_if_missing: bool,
+    },
+    Service {
+        unit: String,
+        action: String,
+    },
+    Wait {
+        condition: String,
+        timeout_secs: u64,
+    },
+    PullImage {
+        reference: String,
+        role: String,
+        compressed: u64,
+        unpacked: u64,
+        components: Vec<String>,
+    },
+    ImportImages {
+        count: usize,
+        into: String,
+    },
+    Apply {
+        wave: usize,
+        components: Vec<String>,
+    },
+    Seed {
+        what: String,
+    },
+    HealthCheck {
+        component: String,
+        target: String,
+    },
+    SmokeTest {
+        what: String,
+    },
+    Report {
+        path: PathBuf,
+    },
 }
 
 impl Step {
@@ -80,26 +125,51 @@ impl Step {
         match self {
             Step::Check { what } => ("check", what.clone()),
             Step::CreateDir { path, mode } => ("mkdir", format!("{} ({mode})", path.display())),
-            Step::Download { url, dest, size, sha256 } => (
+            Step::Download {
+                url,
+                dest,
+                size,
+                sha256,
+            } => (
                 "download",
                 format!("{url}\n    -> {} ({}, sha256 {sha256})", dest.display(), hb(*size)),
             ),
             Step::WriteFile { path, mode, what } => ("write", format!("{} ({mode}) {what}", path.display())),
-            Step::Symlink { path, target, only_if_missing } => (
+            Step::Symlink {
+                path,
+                target,
+                only_if_missing,
+            } => (
                 "link",
                 format!(
                     "{} -> {}{}",
                     path.display(),
                     target.display(),
-                    if *only_if_missing { " (only where no such command exists)" } else { "" }
+                    if *only_if_missing {
+                        " (only where no such command exists)"
+                    } else {
+                        ""
+                    }
                 ),
             ),
             Step::Service { unit, action } => ("service", format!("{action} {unit}")),
-            Step::Wait { condition, timeout_secs } => ("wait", format!("{condition} (up to {timeout_secs}s)")),
-            Step::PullImage { reference, compressed, components, .. } => {
-                ("pull", format!("{reference} ({}) for {}", hb(*compressed), components.join(", ")))
-            }
-            Step::ImportImages { count, into } => ("import", format!("{count} images into {into}, digests checked against the lock file")),
+            Step::Wait {
+                condition,
+                timeout_secs,
+            } => ("wait", format!("{condition} (up to {timeout_secs}s)")),
+            Step::PullImage {
+                reference,
+                compressed,
+                components,
+                ..
+            } => (
+                "pull",
+                format!("{reference} ({}) for {}", hb(*compressed), components.join(", ")),
+            ),
+            Step::ImportImages { count, into } => (
+                "import",
+                format!("{count} images into {into}, digests checked against the lock file"),
+            ),
             Step::Apply { wave, components } => ("apply", format!("wave {wave}: {}", components.join(", "))),
             Step::Seed { what } => ("seed", what.clone()),
             Step::HealthCheck { component, target } => ("health", format!("{component}: {target}")),
@@ -110,7 +180,13 @@ impl Step {
 }
 
 /// Builds the plan; pure, so `plan` and tests share it.
-pub fn build(profile: &Profile, facts: &HostFacts, preflight: &Preflight, layout: &Layout, home: &std::path::Path) -> Plan {
+pub fn build(
+    profile: &Profile,
+    facts: &HostFacts,
+    preflight: &Preflight,
+    layout: &Layout,
+    home: &std::path::Path,
+) -> Plan {
     let counts = preflight.counts();
     let mut warnings = Vec::new();
     if let Some(a) = profile.k3s_artifacts(&facts.arch)
@@ -123,10 +199,18 @@ pub fn build(profile: &Profile, facts: &HostFacts, preflight: &Preflight, layout
         ));
     }
     if profile.k3s_artifacts(&facts.arch).is_none() {
-        warnings.push(format!("profile {} has no k3s artifacts for {}", profile.name, facts.arch));
+        warnings.push(format!(
+            "profile {} has no k3s artifacts for {}",
+            profile.name, facts.arch
+        ));
     }
     if preflight.failed() {
-        let failed: Vec<&str> = preflight.checks.iter().filter(|c| c.status == Status::Fail).map(|c| c.id.as_str()).collect();
+        let failed: Vec<&str> = preflight
+            .checks
+            .iter()
+            .filter(|c| c.status == Status::Fail)
+            .map(|c| c.id.as_str())
+            .collect();
         warnings.push(format!(
             "preflight failed ({}): install would stop after the checks",
             failed.join(", ")
@@ -162,8 +246,14 @@ pub fn build(profile: &Profile, facts: &HostFacts, preflight: &Preflight, layout
                 id: "preflight",
                 title: "Check the host".to_owned(),
                 steps: vec![
-                    Step::Check { what: format!("{} host checks, stop on failure", preflight.checks.len()) },
-                    Step::WriteFile { path: layout.preflight(), mode: "0644".into(), what: "preflight results".into() },
+                    Step::Check {
+                        what: format!("{} host checks, stop on failure", preflight.checks.len()),
+                    },
+                    Step::WriteFile {
+                        path: layout.preflight(),
+                        mode: "0644".into(),
+                        what: "preflight results".into(),
+                    },
                 ],
             },
             crate::k3s::phase(profile, layout, &facts.arch, home),

@@ -50,8 +50,12 @@ fn root(f: &HostFacts) -> CheckResult {
     if f.is_root {
         CheckResult::new("root", Status::Pass, "running as root")
     } else {
-        CheckResult::new("root", Status::Warn, "not running as root: `install` needs root, and some checks see less")
-            .hint("run `sudo digit-quickstart check` for the full picture")
+        CheckResult::new(
+            "root",
+            Status::Warn,
+            "not running as root: `install` needs root, and some checks see less",
+        )
+        .hint("run `sudo digit-quickstart check` for the full picture")
     }
 }
 
@@ -79,8 +83,12 @@ fn os(f: &HostFacts, p: &Profile) -> CheckResult {
         f.os.pretty_name.clone()
     };
     if f.os.id.is_empty() {
-        return CheckResult::new("os", Status::Warn, "could not identify the distribution (/etc/os-release unreadable)")
-            .hint("continue at your own risk; supported distributions are listed in the README");
+        return CheckResult::new(
+            "os",
+            Status::Warn,
+            "could not identify the distribution (/etc/os-release unreadable)",
+        )
+        .hint("continue at your own risk; supported distributions are listed in the README");
     }
     let supported = p.host.os.iter().any(|o| {
         o.id == f.os.id
@@ -91,9 +99,16 @@ fn os(f: &HostFacts, p: &Profile) -> CheckResult {
     if supported {
         CheckResult::new("os", Status::Pass, format!("{name}, kernel {}", f.kernel))
     } else {
-        let list: Vec<String> = p.host.os.iter().map(|o| format!("{} {}", o.id, o.versions.join("/"))).collect();
-        CheckResult::new("os", Status::Warn, format!("{name} is not a tested distribution"))
-            .hint(format!("tested: {}; k3s runs on most modern Linux, so this may still work", list.join(", ")))
+        let list: Vec<String> = p
+            .host
+            .os
+            .iter()
+            .map(|o| format!("{} {}", o.id, o.versions.join("/")))
+            .collect();
+        CheckResult::new("os", Status::Warn, format!("{name} is not a tested distribution")).hint(format!(
+            "tested: {}; k3s runs on most modern Linux, so this may still work",
+            list.join(", ")
+        ))
     }
 }
 
@@ -101,7 +116,11 @@ fn systemd(f: &HostFacts) -> CheckResult {
     if f.init.systemd {
         CheckResult::new("systemd", Status::Pass, "systemd is the init system")
     } else {
-        let pid1 = if f.init.pid1.is_empty() { "unknown" } else { &f.init.pid1 };
+        let pid1 = if f.init.pid1.is_empty() {
+            "unknown"
+        } else {
+            &f.init.pid1
+        };
         CheckResult::new(
             "systemd",
             Status::Fail,
@@ -113,13 +132,17 @@ fn systemd(f: &HostFacts) -> CheckResult {
 
 fn cpu(f: &HostFacts, p: &Profile) -> CheckResult {
     let want = &p.host.cpus;
-    let summary = format!("{} CPU cores (profile needs {}, recommends {})", f.cpus, want.min, want.recommended);
+    let summary = format!(
+        "{} CPU cores (profile needs {}, recommends {})",
+        f.cpus, want.min, want.recommended
+    );
     if f.cpus < want.min {
-        CheckResult::new("cpu", Status::Fail, summary)
-            .hint(format!("give the VM at least {} vCPUs", want.min))
+        CheckResult::new("cpu", Status::Fail, summary).hint(format!("give the VM at least {} vCPUs", want.min))
     } else if f.cpus < want.recommended {
-        CheckResult::new("cpu", Status::Warn, summary)
-            .hint(format!("it will run, but first start-up is faster with {} vCPUs", want.recommended))
+        CheckResult::new("cpu", Status::Warn, summary).hint(format!(
+            "it will run, but first start-up is faster with {} vCPUs",
+            want.recommended
+        ))
     } else {
         CheckResult::new("cpu", Status::Pass, summary)
     }
@@ -137,8 +160,10 @@ fn memory(f: &HostFacts, p: &Profile, s: &Sizing) -> CheckResult {
     if f.memory.total < want.min.0 {
         CheckResult::new("memory", Status::Fail, summary).hint(format!("give the VM at least {}", want.min))
     } else if f.memory.total < want.recommended.0 {
-        CheckResult::new("memory", Status::Warn, summary)
-            .hint(format!("below the recommended {}, JVM services may be OOM-killed under load", want.recommended))
+        CheckResult::new("memory", Status::Warn, summary).hint(format!(
+            "below the recommended {}, JVM services may be OOM-killed under load",
+            want.recommended
+        ))
     } else if f.memory.available < s.memory.needed {
         CheckResult::new("memory", Status::Warn, summary).hint(format!(
             "other programs use memory: DIGIT needs {} free; stop them or expect evictions",
@@ -153,19 +178,28 @@ fn disks(f: &HostFacts, s: &Sizing) -> Vec<CheckResult> {
     f.disks
         .iter()
         .map(|d| {
-            let id = if d.role == "rancher" { "disk-rancher" } else { "disk-data" };
+            let id = if d.role == "rancher" {
+                "disk-rancher"
+            } else {
+                "disk-data"
+            };
             if let Some(err) = &d.error {
-                return CheckResult::new(id, Status::Fail, format!("cannot measure free space at {}: {err}", d.measured.display()))
-                    .hint("check that the path exists and is readable");
+                return CheckResult::new(
+                    id,
+                    Status::Fail,
+                    format!("cannot measure free space at {}: {err}", d.measured.display()),
+                )
+                .hint("check that the path exists and is readable");
             }
-            let fs = s
-                .filesystems
-                .iter()
-                .find(|fs| fs.roles.iter().any(|r| r == &d.role));
+            let fs = s.filesystems.iter().find(|fs| fs.roles.iter().any(|r| r == &d.role));
             let Some(fs) = fs else {
                 return CheckResult::new(id, Status::Fail, format!("no space figures for {}", d.path.display()));
             };
-            let shared = if fs.roles.len() > 1 { ", shared with the data dir" } else { "" };
+            let shared = if fs.roles.len() > 1 {
+                ", shared with the data dir"
+            } else {
+                ""
+            };
             let summary = format!(
                 "{} free at {} (for {}{shared}); install needs {} there{}",
                 human_bytes(d.available),
@@ -208,10 +242,18 @@ fn swap(f: &HostFacts) -> CheckResult {
 
 fn memory_cgroup(f: &HostFacts) -> CheckResult {
     if f.cgroup.memory_controller {
-        CheckResult::new("memory-cgroup", Status::Pass, format!("memory cgroup available (cgroup {})", f.cgroup.mode))
+        CheckResult::new(
+            "memory-cgroup",
+            Status::Pass,
+            format!("memory cgroup available (cgroup {})", f.cgroup.mode),
+        )
     } else {
-        CheckResult::new("memory-cgroup", Status::Fail, "the memory cgroup controller is not enabled: k3s will not start")
-            .hint("add `cgroup_enable=memory cgroup_memory=1` to the kernel command line and reboot")
+        CheckResult::new(
+            "memory-cgroup",
+            Status::Fail,
+            "the memory cgroup controller is not enabled: k3s will not start",
+        )
+        .hint("add `cgroup_enable=memory cgroup_memory=1` to the kernel command line and reboot")
     }
 }
 
@@ -250,9 +292,15 @@ fn hostname(f: &HostFacts) -> CheckResult {
         CheckResult::new(
             "hostname",
             Status::Warn,
-            format!("hostname `{h}` has capitals: the node registers as `{}`", h.to_lowercase()),
+            format!(
+                "hostname `{h}` has capitals: the node registers as `{}`",
+                h.to_lowercase()
+            ),
         )
-        .hint(format!("to avoid confusion run `hostnamectl set-hostname {}`", h.to_lowercase()))
+        .hint(format!(
+            "to avoid confusion run `hostnamectl set-hostname {}`",
+            h.to_lowercase()
+        ))
     } else {
         CheckResult::new("hostname", Status::Pass, format!("hostname `{h}` is a valid node name"))
     }
@@ -260,7 +308,11 @@ fn hostname(f: &HostFacts) -> CheckResult {
 
 fn existing(f: &HostFacts) -> CheckResult {
     if f.existing.is_empty() {
-        return CheckResult::new("existing-kubernetes", Status::Pass, "no other Kubernetes or container engine found");
+        return CheckResult::new(
+            "existing-kubernetes",
+            Status::Pass,
+            "no other Kubernetes or container engine found",
+        );
     }
     let describe = |e: &crate::host::facts::Existing| {
         let state = match e.active {
@@ -311,10 +363,12 @@ fn ports(f: &HostFacts, p: &Profile) -> Vec<CheckResult> {
                     };
                     CheckResult::new(id, Status::Fail, format!("TCP port {port} is in use by {who}")).hint(fix)
                 }
-                Some(PortState::Unknown { error }) => {
-                    CheckResult::new(id, Status::Warn, format!("TCP port {port} could not be tested: {error}"))
-                        .hint("run the check as root")
-                }
+                Some(PortState::Unknown { error }) => CheckResult::new(
+                    id,
+                    Status::Warn,
+                    format!("TCP port {port} could not be tested: {error}"),
+                )
+                .hint("run the check as root"),
                 None => CheckResult::new(id, Status::Warn, format!("TCP port {port} was not tested")),
             }
         })
@@ -338,7 +392,12 @@ fn network(f: &HostFacts) -> Vec<CheckResult> {
         let hosts: Vec<&str> = registries.iter().map(|r| r.host.as_str()).collect();
         CheckResult::new("registry-dns", Status::Pass, format!("{} resolves", hosts.join(", ")))
     } else {
-        CheckResult::new("registry-dns", Status::Warn, format!("cannot resolve {}", dns_failed.join("; "))).hint(offline_hint)
+        CheckResult::new(
+            "registry-dns",
+            Status::Warn,
+            format!("cannot resolve {}", dns_failed.join("; ")),
+        )
+        .hint(offline_hint)
     };
     let https_failed: Vec<String> = registries
         .iter()
@@ -352,17 +411,30 @@ fn network(f: &HostFacts) -> Vec<CheckResult> {
         CheckResult::new(
             "registry-https",
             Status::Pass,
-            format!("registry reachable over HTTPS ({})", registries.iter().map(|r| r.url.as_str()).collect::<Vec<_>>().join(", ")),
+            format!(
+                "registry reachable over HTTPS ({})",
+                registries.iter().map(|r| r.url.as_str()).collect::<Vec<_>>().join(", ")
+            ),
         )
     } else {
-        CheckResult::new("registry-https", Status::Warn, format!("registry not reachable: {}", https_failed.join("; ")))
-            .hint(offline_hint)
+        CheckResult::new(
+            "registry-https",
+            Status::Warn,
+            format!("registry not reachable: {}", https_failed.join("; ")),
+        )
+        .hint(offline_hint)
     };
     let k3s = match reach.iter().find(|r| r.purpose == "k3s-download") {
         Some(r) => match &r.http {
-            Ok(code) if *code < 500 => CheckResult::new("k3s-download", Status::Pass, format!("{} reachable (HTTP {code})", r.host)),
-            Ok(code) => CheckResult::new("k3s-download", Status::Warn, format!("{} answered HTTP {code}", r.host)).hint(offline_hint),
-            Err(e) => CheckResult::new("k3s-download", Status::Warn, format!("{} not reachable: {e}", r.host)).hint(offline_hint),
+            Ok(code) if *code < 500 => CheckResult::new(
+                "k3s-download",
+                Status::Pass,
+                format!("{} reachable (HTTP {code})", r.host),
+            ),
+            Ok(code) => CheckResult::new("k3s-download", Status::Warn, format!("{} answered HTTP {code}", r.host))
+                .hint(offline_hint),
+            Err(e) => CheckResult::new("k3s-download", Status::Warn, format!("{} not reachable: {e}", r.host))
+                .hint(offline_hint),
         },
         None => CheckResult::new("k3s-download", Status::Info, "no k3s download host to probe"),
     };

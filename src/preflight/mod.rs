@@ -104,7 +104,10 @@ pub fn evaluate(facts: &HostFacts, profile: &Profile, ignore: &[String]) -> Pref
             r.ignored = true;
         }
     }
-    Preflight { checks: results, sizing }
+    Preflight {
+        checks: results,
+        sizing,
+    }
 }
 
 #[cfg(test)]

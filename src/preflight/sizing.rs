@@ -133,7 +133,13 @@ pub fn size(profile: &Profile, facts: &HostFacts) -> Sizing {
     let summary = if fits {
         let disk = filesystems
             .iter()
-            .map(|f| format!("{} of {} free", human_bytes(f.needed + f.headroom), human_bytes(f.available)))
+            .map(|f| {
+                format!(
+                    "{} of {} free",
+                    human_bytes(f.needed + f.headroom),
+                    human_bytes(f.available)
+                )
+            })
             .collect::<Vec<_>>()
             .join(" + ");
         format!(

@@ -35,7 +35,13 @@ fn a_ready_vm_passes_every_check() {
 
 #[test]
 fn cpu_fails_below_min_warns_below_recommended() {
-    for (cpus, want) in [(1, Status::Fail), (2, Status::Warn), (3, Status::Warn), (4, Status::Pass), (16, Status::Pass)] {
+    for (cpus, want) in [
+        (1, Status::Fail),
+        (2, Status::Warn),
+        (3, Status::Warn),
+        (4, Status::Pass),
+        (16, Status::Pass),
+    ] {
         let mut f = ready();
         f.cpus = cpus;
         assert_eq!(status_of(&f, "cpu"), want, "{cpus} cpus");
@@ -65,7 +71,11 @@ fn disk_passes_at_exactly_need_plus_headroom_and_fails_one_byte_short() {
     let f = ready();
     let pre = evaluate(&f, &dev(), &[]);
     let fs = &pre.sizing.filesystems[0];
-    assert_eq!(fs.roles, vec!["data-dir", "rancher"], "one shared filesystem is charged once");
+    assert_eq!(
+        fs.roles,
+        vec!["data-dir", "rancher"],
+        "one shared filesystem is charged once"
+    );
     let exact = fs.needed + fs.headroom;
     for (available, want) in [(exact, Status::Pass), (exact - 1, Status::Fail)] {
         let mut f = ready();
@@ -87,7 +97,14 @@ fn separate_filesystems_are_judged_separately() {
     assert_eq!(pre.sizing.filesystems.len(), 2);
     assert_eq!(pre.get("disk-data").unwrap().status, Status::Fail);
     assert_eq!(pre.get("disk-rancher").unwrap().status, Status::Pass);
-    assert!(pre.get("disk-data").unwrap().hint.as_ref().unwrap().starts_with("free "));
+    assert!(
+        pre.get("disk-data")
+            .unwrap()
+            .hint
+            .as_ref()
+            .unwrap()
+            .starts_with("free ")
+    );
 }
 
 #[test]
@@ -96,7 +113,11 @@ fn an_unmeasurable_disk_fails_naming_the_path() {
     f.disks[1].error = Some("Permission denied (os error 13)".into());
     let c = check_of(&f, "disk-rancher");
     assert_eq!(c.status, Status::Fail);
-    assert!(c.summary.contains("/var/lib") && c.summary.contains("Permission denied"), "{}", c.summary);
+    assert!(
+        c.summary.contains("/var/lib") && c.summary.contains("Permission denied"),
+        "{}",
+        c.summary
+    );
 }
 
 #[test]
@@ -107,7 +128,12 @@ fn sizing_says_in_one_line_by_how_much_memory_and_cpu_miss() {
     let c = check_of(&f, "sizing");
     assert_eq!(c.status, Status::Fail);
     assert!(!c.summary.contains('\n'));
-    assert!(c.summary.starts_with("profile dev does not fit this host: memory short by "), "{}", c.summary);
+    assert!(
+        c.summary
+            .starts_with("profile dev does not fit this host: memory short by "),
+        "{}",
+        c.summary
+    );
     assert!(c.summary.contains("CPU short by "), "{}", c.summary);
     let pre = evaluate(&f, &dev(), &[]);
     let want_short = pre.sizing.memory.needed - (4 << 30);
@@ -193,19 +219,48 @@ fn ports_tell_apart_owner_known_owner_unknown_untestable_and_our_k3s() {
         f.ports[2].state = state;
         f
     };
-    let c = check_of(&set(PortState::InUse { pid: Some(812), process: Some("nginx".into()) }), "port-6443");
+    let c = check_of(
+        &set(PortState::InUse {
+            pid: Some(812),
+            process: Some("nginx".into()),
+        }),
+        "port-6443",
+    );
     assert_eq!(c.status, Status::Fail);
     assert_eq!(c.summary, "TCP port 6443 is in use by PID 812 (nginx)");
-    let c = check_of(&set(PortState::InUse { pid: None, process: None }), "port-6443");
+    let c = check_of(
+        &set(PortState::InUse {
+            pid: None,
+            process: None,
+        }),
+        "port-6443",
+    );
     assert_eq!(c.summary, "TCP port 6443 is in use by another process");
     assert!(c.hint.unwrap().contains("ss -ltnp"));
-    let c = check_of(&set(PortState::Unknown { error: "Permission denied (os error 13)".into() }), "port-6443");
+    let c = check_of(
+        &set(PortState::Unknown {
+            error: "Permission denied (os error 13)".into(),
+        }),
+        "port-6443",
+    );
     assert_eq!(c.status, Status::Warn);
     assert!(c.summary.contains("could not be tested: Permission denied"));
 
-    let mut ours = set(PortState::InUse { pid: Some(99), process: Some("k3s-server".into()) });
-    assert_eq!(status_of(&ours, "port-6443"), Status::Fail, "a k3s we did not install is not ours");
-    ours.existing.push(Existing { kind: "k3s".into(), path: "/usr/local/bin/k3s".into(), ours: true, active: Some(true) });
+    let mut ours = set(PortState::InUse {
+        pid: Some(99),
+        process: Some("k3s-server".into()),
+    });
+    assert_eq!(
+        status_of(&ours, "port-6443"),
+        Status::Fail,
+        "a k3s we did not install is not ours"
+    );
+    ours.existing.push(Existing {
+        kind: "k3s".into(),
+        path: "/usr/local/bin/k3s".into(),
+        ours: true,
+        active: Some(true),
+    });
     assert_eq!(status_of(&ours, "port-6443"), Status::Info);
     assert_eq!(status_of(&ours, "existing-kubernetes"), Status::Info);
 }
@@ -213,7 +268,12 @@ fn ports_tell_apart_owner_known_owner_unknown_untestable_and_our_k3s() {
 #[test]
 fn a_foreign_kubernetes_or_docker_engine_warns() {
     let mut f = ready();
-    f.existing.push(Existing { kind: "docker".into(), path: "/usr/bin/dockerd".into(), ours: false, active: Some(true) });
+    f.existing.push(Existing {
+        kind: "docker".into(),
+        path: "/usr/bin/dockerd".into(),
+        ours: false,
+        active: Some(true),
+    });
     let c = check_of(&f, "existing-kubernetes");
     assert_eq!(c.status, Status::Warn);
     assert_eq!(c.summary, "found docker at /usr/bin/dockerd, running");
@@ -256,13 +316,18 @@ fn ignore_check_turns_only_the_named_failures_into_warnings() {
     let s = pre.get("systemd").unwrap();
     assert_eq!((s.status, s.ignored), (Status::Warn, true));
     assert_eq!(pre.get("cpu").unwrap().status, Status::Fail);
-    assert!(!pre.get("swap").unwrap().ignored, "a passing check is not marked ignored");
+    assert!(
+        !pre.get("swap").unwrap().ignored,
+        "a passing check is not marked ignored"
+    );
     assert!(pre.failed());
 }
 
 #[test]
 fn thresholds_come_from_the_profile() {
-    let yaml = crate::profile::EMBEDDED[0].2.replace("cpus: {min: 2, recommended: 4}", "cpus: {min: 8, recommended: 16}");
+    let yaml = crate::profile::EMBEDDED[0]
+        .2
+        .replace("cpus: {min: 2, recommended: 4}", "cpus: {min: 8, recommended: 16}");
     let big = crate::profile::parse(&yaml, "t").unwrap();
     let pre = evaluate(&ready(), &big, &[]);
     assert_eq!(pre.get("cpu").unwrap().status, Status::Fail);

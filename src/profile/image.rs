@@ -49,8 +49,7 @@ impl FromStr for ImageRef {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        let inner = Reference::from_str(text)
-            .map_err(|e| format!("invalid image reference `{text}`: {e}"))?;
+        let inner = Reference::from_str(text).map_err(|e| format!("invalid image reference `{text}`: {e}"))?;
         let has_explicit_tag = text
             .rsplit('/')
             .next()
@@ -70,7 +69,9 @@ impl FromStr for ImageRef {
         }
         if let Some(digest) = inner.digest()
             && (!digest.starts_with("sha256:")
-                || !digest[7..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+                || !digest[7..]
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
         {
             return Err(format!(
                 "image reference `{text}` has digest `{digest}`: expected `sha256:` and 64 lowercase hex digits"
@@ -123,7 +124,10 @@ mod tests {
     #[test]
     fn short_untagged_and_malformed_references_are_rejected_with_the_fix() {
         let cases = [
-            ("egovio/egov-user:v1", "not fully qualified: write `docker.io/egovio/egov-user:v1`"),
+            (
+                "egovio/egov-user:v1",
+                "not fully qualified: write `docker.io/egovio/egov-user:v1`",
+            ),
             ("redis:7", "not fully qualified: write `docker.io/library/redis:7`"),
             ("docker.io/egovio/egov-user", "has no tag"),
             ("docker.io/egovio/x@sha256:abc", "invalid image reference"),

@@ -14,15 +14,14 @@ use serde::Serialize;
 pub use image::ImageRef;
 pub use quantity::{Bytes, MilliCpu};
 pub use schema::{
-    Amount, Artifact, DigitRelease, Eviction, Health, HostRequirements, Image, ImageRole, K3s,
-    K3sArtifacts, Limits, MinRecommended, OsSupport, Resources, Sha256Pin, UNPINNED, Volume,
+    Amount, Artifact, DigitRelease, Eviction, Health, HostRequirements, Image, ImageRole, K3s, K3sArtifacts, Limits,
+    MinRecommended, OsSupport, Resources, Sha256Pin, UNPINNED, Volume,
 };
 
 use crate::error::Diagnostic;
 
 /// Profiles compiled into the binary: (name, file name, YAML text).
-pub const EMBEDDED: &[(&str, &str, &str)] =
-    &[("dev", "profiles/dev.yaml", include_str!("../../profiles/dev.yaml"))];
+pub const EMBEDDED: &[(&str, &str, &str)] = &[("dev", "profiles/dev.yaml", include_str!("../../profiles/dev.yaml"))];
 
 /// A loaded, validated profile.
 #[derive(Clone, Debug, Serialize)]
@@ -62,10 +61,8 @@ impl ProfileSource {
     /// A value with a path separator or a YAML extension is a file; anything
     /// else names an embedded profile.
     pub fn from_arg(arg: &str) -> Self {
-        let looks_like_path = arg.contains('/')
-            || Path::new(arg)
-                .extension()
-                .is_some_and(|e| e == "yaml" || e == "yml");
+        let looks_like_path =
+            arg.contains('/') || Path::new(arg).extension().is_some_and(|e| e == "yaml" || e == "yml");
         if looks_like_path {
             Self::File(PathBuf::from(arg))
         } else {

@@ -43,15 +43,14 @@ impl Bytes {
             .iter()
             .find_map(|(suffix, factor)| text.strip_suffix(suffix).map(|n| (n, *factor)))
             .unwrap_or((text, 1));
-        let value = parse_decimal(number, factor)
-            .ok_or_else(|| format!("invalid size `{text}`: {expected}"))?;
+        let value = parse_decimal(number, factor).ok_or_else(|| format!("invalid size `{text}`: {expected}"))?;
         Ok(Self(value))
     }
 
     /// The canonical Kubernetes form, used when rendering manifests.
     pub fn to_quantity(self) -> String {
         for (suffix, factor) in BYTE_SUFFIXES.iter().take(4).rev() {
-            if self.0 >= *factor && self.0 % factor == 0 {
+            if self.0 >= *factor && self.0.is_multiple_of(*factor) {
                 return format!("{}{suffix}", self.0 / factor);
             }
         }
@@ -75,7 +74,7 @@ impl MilliCpu {
     }
 
     pub fn to_quantity(self) -> String {
-        if self.0 % 1000 == 0 {
+        if self.0.is_multiple_of(1000) {
             (self.0 / 1000).to_string()
         } else {
             format!("{}m", self.0)

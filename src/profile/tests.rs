@@ -49,9 +49,18 @@ fn with(from: &str, to: &str) -> String {
 fn error_at(yaml: &str, line: u64, column: u64, message_part: &str) {
     match parse(yaml, "my.yaml") {
         Ok(_) => panic!("expected an error containing {message_part:?}"),
-        Err(ProfileError::Invalid { origin, line: l, column: c, message, snippet }) => {
+        Err(ProfileError::Invalid {
+            origin,
+            line: l,
+            column: c,
+            message,
+            snippet,
+        }) => {
             assert_eq!(origin, "my.yaml");
-            assert!(message.contains(message_part), "message {message:?} lacks {message_part:?}");
+            assert!(
+                message.contains(message_part),
+                "message {message:?} lacks {message_part:?}"
+            );
             assert_eq!((l, c), (line, column), "location of {message:?}");
             let snippet = snippet.expect("a snippet");
             assert!(snippet.contains(&format!("my.yaml:{line}:{column}")), "{snippet}");
@@ -71,17 +80,32 @@ fn the_base_fixture_and_the_embedded_dev_profile_are_valid() {
 
 #[test]
 fn an_unknown_key_is_an_error_at_the_key() {
-    error_at(&with("    depends_on: [db]", "    depends_on: [db]\n    replica: 2"), 36, 5, "unknown field `replica`");
+    error_at(
+        &with("    depends_on: [db]", "    depends_on: [db]\n    replica: 2"),
+        36,
+        5,
+        "unknown field `replica`",
+    );
 }
 
 #[test]
 fn a_duplicate_component_name_points_at_the_second_one() {
-    error_at(&with("  - name: api", "  - name: db"), 29, 11, "duplicate component name `db` (first defined at line 23)");
+    error_at(
+        &with("  - name: api", "  - name: db"),
+        29,
+        11,
+        "duplicate component name `db` (first defined at line 23)",
+    );
 }
 
 #[test]
 fn an_unknown_dependency_points_at_the_entry_and_lists_known_names() {
-    error_at(&with("depends_on: [db]", "depends_on: [db, redis]"), 35, 22, "unknown component `redis`; expected one of: api, db");
+    error_at(
+        &with("depends_on: [db]", "depends_on: [db, redis]"),
+        35,
+        22,
+        "unknown component `redis`; expected one of: api, db",
+    );
 }
 
 #[test]
@@ -95,7 +119,12 @@ fn a_dependency_cycle_names_the_cycle_and_where_it_closes() {
 
 #[test]
 fn a_self_dependency_is_rejected() {
-    error_at(&with("depends_on: [db]", "depends_on: [api]"), 35, 18, "component `api` depends on itself");
+    error_at(
+        &with("depends_on: [db]", "depends_on: [api]"),
+        35,
+        18,
+        "component `api` depends on itself",
+    );
 }
 
 #[test]
@@ -106,7 +135,12 @@ fn invalid_image_references_say_what_to_write() {
         15,
         "not fully qualified: write `docker.io/egovio/egov-user:v1`",
     );
-    error_at(&with("docker.io/library/postgres:16", "docker.io/library/postgres"), 25, 15, "has no tag");
+    error_at(
+        &with("docker.io/library/postgres:16", "docker.io/library/postgres"),
+        25,
+        15,
+        "has no tag",
+    );
 }
 
 #[test]
@@ -117,20 +151,48 @@ fn bad_quantities_are_errors_at_the_value() {
 
 #[test]
 fn a_bad_checksum_and_a_wrong_type_are_located() {
-    error_at(&with("sha256: unpinned, size: 72Mi", "sha256: abc, size: 72Mi"), 11, 35, "invalid sha256 `abc`");
+    error_at(
+        &with("sha256: unpinned, size: 72Mi", "sha256: abc, size: 72Mi"),
+        11,
+        35,
+        "invalid sha256 `abc`",
+    );
     error_at(&with("schema: 1", "schema: one"), 1, 9, "");
 }
 
 #[test]
 fn names_must_be_kubernetes_names_and_requests_within_limits() {
-    error_at(&with("  - name: api", "  - name: API"), 29, 11, "component name `API` is not a valid Kubernetes name");
-    error_at(&with("requests: {cpu: 50m, memory: 256Mi}", "requests: {cpu: 50m, memory: 1Gi}"), 29, 11, "cannot exceed its limit");
-    error_at(&with("namespace: egov", "namespace: e_gov"), 21, 12, "namespace `e_gov`");
+    error_at(
+        &with("  - name: api", "  - name: API"),
+        29,
+        11,
+        "component name `API` is not a valid Kubernetes name",
+    );
+    error_at(
+        &with(
+            "requests: {cpu: 50m, memory: 256Mi}",
+            "requests: {cpu: 50m, memory: 1Gi}",
+        ),
+        29,
+        11,
+        "cannot exceed its limit",
+    );
+    error_at(
+        &with("namespace: egov", "namespace: e_gov"),
+        21,
+        12,
+        "namespace `e_gov`",
+    );
 }
 
 #[test]
 fn duplicate_yaml_keys_and_syntax_errors_are_located() {
-    error_at(&with("namespace: egov", "namespace: egov\nnamespace: other"), 22, 1, "duplicate");
+    error_at(
+        &with("namespace: egov", "namespace: egov\nnamespace: other"),
+        22,
+        1,
+        "duplicate",
+    );
     error_at(&with("  ports: [6443]", "  ports: [6443"), 18, 11, "");
 }
 
@@ -148,7 +210,10 @@ fn a_missing_file_and_an_unknown_embedded_name_are_distinct_errors() {
 #[test]
 fn profile_arguments_with_a_slash_or_yaml_extension_are_files() {
     assert_eq!(ProfileSource::from_arg("dev"), ProfileSource::Embedded("dev".into()));
-    assert_eq!(ProfileSource::from_arg("./my.yaml"), ProfileSource::File("./my.yaml".into()));
+    assert_eq!(
+        ProfileSource::from_arg("./my.yaml"),
+        ProfileSource::File("./my.yaml".into())
+    );
     assert_eq!(ProfileSource::from_arg("my.yml"), ProfileSource::File("my.yml".into()));
     assert_eq!(ProfileSource::from_arg("/etc/p"), ProfileSource::File("/etc/p".into()));
 }
@@ -158,12 +223,23 @@ fn profile_arguments_with_a_slash_or_yaml_extension_are_files() {
 fn the_dev_profile_fits_its_stated_budget() {
     let dev = parse(EMBEDDED[0].2, "dev").unwrap();
     let limits: u64 = dev.components.iter().map(|c| c.resources.limits.memory.0).sum();
-    assert!(limits <= 5 << 30, "summed limits {} exceed 5 GiB", quantity::human_bytes(limits));
+    assert!(
+        limits <= 5 << 30,
+        "summed limits {} exceed 5 GiB",
+        quantity::human_bytes(limits)
+    );
     let cpu: u64 = dev.components.iter().map(|c| c.resources.requests.cpu.0).sum::<u64>() + dev.k3s.overhead.cpu.0;
-    assert!(cpu <= 2000, "CPU requests {cpu}m must fit the profile's own 2-core minimum");
+    assert!(
+        cpu <= 2000,
+        "CPU requests {cpu}m must fit the profile's own 2-core minimum"
+    );
     for c in &dev.components {
         if let Some(heap) = c.jvm_heap {
-            assert!(heap.0 * 10 <= c.resources.limits.memory.0 * 7, "{}: heap above 70% of its limit", c.name);
+            assert!(
+                heap.0 * 10 <= c.resources.limits.memory.0 * 7,
+                "{}: heap above 70% of its limit",
+                c.name
+            );
         }
     }
 }
@@ -171,10 +247,17 @@ fn the_dev_profile_fits_its_stated_budget() {
 #[test]
 fn dev_waves_start_with_the_backbone_and_end_with_the_ui_and_pgr() {
     let dev = parse(EMBEDDED[0].2, "dev").unwrap();
-    let waves: Vec<Vec<&str>> = dev.waves().iter().map(|w| w.iter().map(|c| c.name.as_str()).collect()).collect();
+    let waves: Vec<Vec<&str>> = dev
+        .waves()
+        .iter()
+        .map(|w| w.iter().map(|c| c.name.as_str()).collect())
+        .collect();
     assert_eq!(waves[0], vec!["postgres", "redis", "redpanda", "minio"]);
     let last = waves.last().unwrap();
-    assert!(last.contains(&"pgr-services") || last.contains(&"digit-ui"), "{waves:?}");
+    assert!(
+        last.contains(&"pgr-services") || last.contains(&"digit-ui"),
+        "{waves:?}"
+    );
     // Every dependency sits in an earlier wave.
     for (i, wave) in waves.iter().enumerate() {
         for name in wave {

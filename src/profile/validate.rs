@@ -58,7 +58,10 @@ pub(super) fn validate(file: ProfileFile, text: &str, origin: &str) -> Result<Pr
     for c in &file.components {
         for dep in &c.depends_on {
             if dep.value == c.name.value {
-                return Err(err(dep.referenced, format!("component `{}` depends on itself", dep.value)));
+                return Err(err(
+                    dep.referenced,
+                    format!("component `{}` depends on itself", dep.value),
+                ));
             }
             if !first_seen.contains_key(dep.value.as_str()) {
                 let mut known: Vec<&str> = first_seen.keys().copied().collect();
@@ -141,7 +144,8 @@ fn check_dns_label(value: &Spanned<String>, what: &str) -> Result<(), String> {
     let v = &value.value;
     let ok = !v.is_empty()
         && v.len() <= 63
-        && v.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && v.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !v.starts_with('-')
         && !v.ends_with('-');
     if ok {
@@ -163,8 +167,11 @@ fn find_cycle(components: &[RawComponent]) -> Option<(Vec<String>, Location)> {
         Active,
         Done,
     }
-    let index: HashMap<&str, usize> =
-        components.iter().enumerate().map(|(i, c)| (c.name.value.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = components
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.name.value.as_str(), i))
+        .collect();
     let mut marks = vec![Mark::New; components.len()];
     let mut stack: Vec<usize> = Vec::new();
 
@@ -182,8 +189,10 @@ fn find_cycle(components: &[RawComponent]) -> Option<(Vec<String>, Location)> {
             match marks[j] {
                 Mark::Active => {
                     let start = stack.iter().position(|&k| k == j).unwrap_or(0);
-                    let mut names: Vec<String> =
-                        stack[start..].iter().map(|&k| components[k].name.value.clone()).collect();
+                    let mut names: Vec<String> = stack[start..]
+                        .iter()
+                        .map(|&k| components[k].name.value.clone())
+                        .collect();
                     names.push(components[j].name.value.clone());
                     return Some((names, dep.referenced));
                 }
@@ -213,11 +222,7 @@ fn find_cycle(components: &[RawComponent]) -> Option<(Vec<String>, Location)> {
 pub(super) fn waves(components: &[Component]) -> Vec<Vec<&Component>> {
     let by_name: HashMap<&str, &Component> = components.iter().map(|c| (c.name.as_str(), c)).collect();
     let mut wave_of: HashMap<&str, usize> = HashMap::new();
-    fn wave<'a>(
-        c: &'a Component,
-        by_name: &HashMap<&str, &'a Component>,
-        memo: &mut HashMap<&'a str, usize>,
-    ) -> usize {
+    fn wave<'a>(c: &'a Component, by_name: &HashMap<&str, &'a Component>, memo: &mut HashMap<&'a str, usize>) -> usize {
         if let Some(&w) = memo.get(c.name.as_str()) {
             return w;
         }

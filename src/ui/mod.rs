@@ -43,7 +43,11 @@ impl Terminal {
         }
     }
 
-    pub const NONE: Terminal = Terminal { stdin: false, stdout: false, stderr: false };
+    pub const NONE: Terminal = Terminal {
+        stdin: false,
+        stdout: false,
+        stderr: false,
+    };
 }
 
 /// Colour is decided once: `--color` beats `NO_COLOR`, which beats
@@ -164,11 +168,18 @@ mod tests {
         let env = |pairs: &[(&'static str, &'static str)]| Vars(pairs.iter().copied().collect());
         assert!(resolve_color(ColorChoice::Always, &env(&[("NO_COLOR", "1")]), false));
         assert!(!resolve_color(ColorChoice::Never, &env(&[("FORCE_COLOR", "1")]), true));
-        assert!(!resolve_color(ColorChoice::Auto, &env(&[("NO_COLOR", "1"), ("FORCE_COLOR", "1")]), true));
+        assert!(!resolve_color(
+            ColorChoice::Auto,
+            &env(&[("NO_COLOR", "1"), ("FORCE_COLOR", "1")]),
+            true
+        ));
         assert!(resolve_color(ColorChoice::Auto, &env(&[("FORCE_COLOR", "1")]), false));
         assert!(resolve_color(ColorChoice::Auto, &env(&[]), true));
         assert!(!resolve_color(ColorChoice::Auto, &env(&[]), false));
         assert!(!resolve_color(ColorChoice::Auto, &env(&[("TERM", "dumb")]), true));
-        assert!(resolve_color(ColorChoice::Auto, &env(&[("NO_COLOR", "")]), true), "empty NO_COLOR is unset");
+        assert!(
+            resolve_color(ColorChoice::Auto, &env(&[("NO_COLOR", "")]), true),
+            "empty NO_COLOR is unset"
+        );
     }
 }

@@ -35,7 +35,11 @@ mod tests {
 
     #[test]
     fn without_a_terminal_the_prompt_refuses_and_points_to_yes() {
-        let p = Prompter { yes: false, stdin_tty: false, stderr_tty: true };
+        let p = Prompter {
+            yes: false,
+            stdin_tty: false,
+            stderr_tty: true,
+        };
         let err = p.confirm("Install k3s?").unwrap_err();
         assert_eq!(err.exit, Exit::Usage);
         assert_eq!(err.hints, vec!["pass --yes to proceed without asking".to_owned()]);
@@ -44,7 +48,11 @@ mod tests {
 
     #[test]
     fn yes_answers_without_a_terminal() {
-        let p = Prompter { yes: true, stdin_tty: false, stderr_tty: false };
+        let p = Prompter {
+            yes: true,
+            stdin_tty: false,
+            stderr_tty: false,
+        };
         assert!(p.confirm("Install k3s?").unwrap());
     }
 }

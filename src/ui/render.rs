@@ -21,7 +21,10 @@ pub fn error_text(report: &Report, color: bool) -> String {
         s.push('\n');
     }
     for hint in &report.hints {
-        s.push_str(&format!("{}: {hint}\n", paint(color, "hint", Style::new().cyan().bold())));
+        s.push_str(&format!(
+            "{}: {hint}\n",
+            paint(color, "hint", Style::new().cyan().bold())
+        ));
     }
     s
 }
@@ -49,7 +52,11 @@ pub fn check_report(profile: &Profile, hostname: &str, pre: &Preflight, color: b
             status_tag(c.status, c.ignored, color),
             c.id,
             c.summary,
-            if c.ignored { " (failure ignored by --ignore-check)" } else { "" }
+            if c.ignored {
+                " (failure ignored by --ignore-check)"
+            } else {
+                ""
+            }
         ));
         if let Some(hint) = &c.hint
             && c.status >= Status::Warn
@@ -78,16 +85,26 @@ pub fn plan_text(plan: &Plan, color: bool) -> String {
         plan.profile.digit_release,
         plan.profile.k3s_version,
         plan.host.hostname,
-        if plan.host.os.is_empty() { "unknown OS" } else { &plan.host.os },
+        if plan.host.os.is_empty() {
+            "unknown OS"
+        } else {
+            &plan.host.os
+        },
         plan.host.arch,
     );
     let c = plan.preflight.counts;
     s.push_str(&format!(
         "Preflight: {} failed, {} warnings, {} passed. {}\n",
-        c.fail, c.warn, c.pass + c.info, plan.preflight.sizing
+        c.fail,
+        c.warn,
+        c.pass + c.info,
+        plan.preflight.sizing
     ));
     for w in &plan.warnings {
-        s.push_str(&format!("{}: {w}\n", paint(color, "warning", Style::new().yellow().bold())));
+        s.push_str(&format!(
+            "{}: {w}\n",
+            paint(color, "warning", Style::new().yellow().bold())
+        ));
     }
     for (i, phase) in plan.phases.iter().enumerate() {
         s.push_str(&format!("\n{}\n", bold(&format!("{}. {}", i + 1, phase.title))));

@@ -7,9 +7,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use super::*;
-use crate::host::{
-    Clock, CmdError, CmdOutput, EndpointProbe, Env, FsSpace, Net, RealFs, Runner, Sys, Uname,
-};
+use crate::host::{Clock, CmdError, CmdOutput, EndpointProbe, Env, FsSpace, Net, RealFs, Runner, Sys, Uname};
 
 const MEMINFO: &str = "MemTotal:        8133596 kB\nMemFree:         6021444 kB\nMemAvailable:    7717148 kB\nBuffers:           47128 kB\nCached:          2887908 kB\nSwapCached:            0 kB\nActive:          1219320 kB\nInactive:        1717320 kB\nActive(anon):       1504 kB\nInactive(anon):     8956 kB\nActive(file):    1217816 kB\nInactive(file):  1708364 kB\nUnevictable:        9372 kB\nMlocked:            7768 kB\nSwapTotal:       2097148 kB\nSwapFree:        2097148 kB\nZswap:                 0 kB\nZswapped:              0 kB\nDirty:            166080 kB\nWriteback:             0 kB\nAnonPages:         11176 kB\nMapped:            14836 kB\nShmem:              8856 kB\nKReclaimable:     108500 kB\nSlab:             135012 kB\nSReclaimable:     108500 kB\nSUnreclaim:        26512 kB\nKernelStack:        1232 kB\nPageTables:          956 kB\nSecPageTables:         0 kB\nNFS_Unstable:          0 kB\nBounce:                0 kB\nWritebackTmp:          0 kB\nCommitLimit:    12365852 kB\nCommitted_AS:      50804 kB\nVmallocTotal:   34359738367 kB\nVmallocUsed:        5460 kB\nVmallocChunk:          0 kB\nPercpu:              664 kB\nAnonHugePages:         0 kB\nShmemHugePages:        0 kB\nShmemPmdMapped:        0 kB\nFileHugePages:     65536 kB\nFilePmdMapped:         0 kB\nBalloon:               0 kB\nHugePages_Total:       0\nHugePages_Free:        0\nHugePages_Rsvd:        0\nHugePages_Surp:        0\nHugepagesize:       2048 kB\nHugetlb:               0 kB\nDirectMap4k:       20480 kB\nDirectMap2M:     2076672 kB\nDirectMap1G:    25165824 kB\n";
 const CPUINFO: &str = "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel Xeon\n\nprocessor\t: 1\nvendor_id\t: GenuineIntel\nmodel name\t: Intel Xeon\n\nprocessor\t: 2\nvendor_id\t: GenuineIntel\n\nprocessor\t: 3\nvendor_id\t: GenuineIntel\n\n";
@@ -27,7 +25,11 @@ const OS_RELEASE: &str = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\
 struct FakeSys;
 impl Sys for FakeSys {
     fn uname(&self) -> Uname {
-        Uname { nodename: "digit-vm".into(), release: "6.1.0-26-amd64".into(), machine: "x86_64".into() }
+        Uname {
+            nodename: "digit-vm".into(),
+            release: "6.1.0-26-amd64".into(),
+            machine: "x86_64".into(),
+        }
     }
     fn effective_uid(&self) -> u32 {
         0
@@ -45,7 +47,13 @@ impl Net for FakeNet {
         }
     }
     fn probe(&self, endpoints: &[crate::host::Endpoint], _: std::time::Duration) -> Vec<EndpointProbe> {
-        endpoints.iter().map(|_| EndpointProbe { dns: Ok(vec!["10.0.0.1".parse().unwrap()]), http: Ok(401) }).collect()
+        endpoints
+            .iter()
+            .map(|_| EndpointProbe {
+                dns: Ok(vec!["10.0.0.1".parse().unwrap()]),
+                http: Ok(401),
+            })
+            .collect()
     }
 }
 
@@ -54,7 +62,11 @@ struct RecordingRunner(Mutex<Vec<String>>);
 impl Runner for RecordingRunner {
     fn output(&self, cmd: &crate::host::Cmd) -> Result<CmdOutput, CmdError> {
         self.0.lock().unwrap().push(cmd.argv());
-        Ok(CmdOutput { code: Some(0), stdout: "active\n".into(), stderr: String::new() })
+        Ok(CmdOutput {
+            code: Some(0),
+            stdout: "active\n".into(),
+            stderr: String::new(),
+        })
     }
 }
 
@@ -89,7 +101,11 @@ impl crate::host::Fs for FixtureFs {
     }
     fn space(&self, p: &Path) -> std::io::Result<FsSpace> {
         let device = if p.starts_with("/var/lib") { 2049 } else { 1 };
-        Ok(FsSpace { total: 100 << 30, available: 60 << 30, device })
+        Ok(FsSpace {
+            total: 100 << 30,
+            available: 60 << 30,
+            device,
+        })
     }
     fn create_dir_all(&self, p: &Path) -> std::io::Result<()> {
         self.0.create_dir_all(p)
@@ -122,9 +138,17 @@ fn facts_are_read_from_proc_etc_and_sys_below_the_root() {
     symlink("/dev/null", root.join("proc/812/fd/0")).unwrap();
     write(root, "etc/os-release", OS_RELEASE);
     std::fs::create_dir_all(root.join("run/systemd/system")).unwrap();
-    write(root, "sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n");
+    write(
+        root,
+        "sys/fs/cgroup/cgroup.controllers",
+        "cpuset cpu io memory hugetlb pids rdma misc\n",
+    );
     write(root, "usr/local/bin/k3s", "");
-    write(root, "etc/systemd/system/k3s.service", &format!("{OUR_UNIT_MARKER}\n[Unit]\n"));
+    write(
+        root,
+        "etc/systemd/system/k3s.service",
+        &format!("{OUR_UNIT_MARKER}\n[Unit]\n"),
+    );
     write(root, "usr/bin/docker", ""); // a client without an engine is not reported
     std::fs::create_dir_all(root.join("var/lib")).unwrap();
 
@@ -141,7 +165,13 @@ fn facts_are_read_from_proc_etc_and_sys_below_the_root() {
         data_dir: "/var/lib/digit-quickstart".into(),
         rancher_dir: "/var/lib/rancher".into(),
         ports: vec![80, 443, 6443, 10250],
-        endpoints: vec![("registry".into(), Endpoint { host: "registry-1.docker.io".into(), url: "https://registry-1.docker.io/v2/".into() })],
+        endpoints: vec![(
+            "registry".into(),
+            Endpoint {
+                host: "registry-1.docker.io".into(),
+                url: "https://registry-1.docker.io/v2/".into(),
+            },
+        )],
         network_timeout: std::time::Duration::from_secs(1),
     };
     let f = gather(&host, &req);
@@ -155,9 +185,28 @@ fn facts_are_read_from_proc_etc_and_sys_below_the_root() {
     assert_eq!(f.memory.available, 7_717_148 * 1024);
     assert_eq!(f.memory.swap_total, 2_097_148 * 1024);
     assert!(f.is_root);
-    assert_eq!(f.init, Init { systemd: true, pid1: "systemd".into() });
-    assert_eq!(f.cgroup, Cgroup { mode: "v2".into(), memory_controller: true });
-    assert_eq!(f.route, Routes { ipv4_default: true, ipv6_default: false }, "the lo unreachable route is not a default route");
+    assert_eq!(
+        f.init,
+        Init {
+            systemd: true,
+            pid1: "systemd".into()
+        }
+    );
+    assert_eq!(
+        f.cgroup,
+        Cgroup {
+            mode: "v2".into(),
+            memory_controller: true
+        }
+    );
+    assert_eq!(
+        f.route,
+        Routes {
+            ipv4_default: true,
+            ipv6_default: false
+        },
+        "the lo unreachable route is not a default route"
+    );
     // Missing dirs are measured at their first existing parent.
     assert_eq!(f.disks[0].measured, Path::new("/var/lib"));
     assert_eq!(f.disks[1].measured, Path::new("/var/lib"));
@@ -165,10 +214,30 @@ fn facts_are_read_from_proc_etc_and_sys_below_the_root() {
     assert_eq!(
         f.ports,
         vec![
-            Port { port: 80, state: PortState::Free }, // an established connection is not a listener
-            Port { port: 443, state: PortState::InUse { pid: None, process: None } },
-            Port { port: 6443, state: PortState::InUse { pid: Some(812), process: Some("k3s-server".into()) } },
-            Port { port: 10250, state: PortState::Unknown { error: std::io::Error::from_raw_os_error(13).to_string() } },
+            Port {
+                port: 80,
+                state: PortState::Free
+            }, // an established connection is not a listener
+            Port {
+                port: 443,
+                state: PortState::InUse {
+                    pid: None,
+                    process: None
+                }
+            },
+            Port {
+                port: 6443,
+                state: PortState::InUse {
+                    pid: Some(812),
+                    process: Some("k3s-server".into())
+                }
+            },
+            Port {
+                port: 10250,
+                state: PortState::Unknown {
+                    error: std::io::Error::from_raw_os_error(13).to_string()
+                }
+            },
         ]
     );
     assert_eq!(f.existing.len(), 1, "{:?}", f.existing);
@@ -192,18 +261,44 @@ fn a_trimmed_meminfo_still_yields_total_available_and_swap() {
 #[test]
 fn cgroup_v1_memory_is_read_from_proc_cgroups() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "proc/cgroups", "#subsys_name\thierarchy\tnum_cgroups\tenabled\ncpu\t3\t1\t1\nmemory\t0\t1\t0\n");
-    let host = Host { fs: Box::new(RealFs::new(dir.path())), ..Host::real() };
-    assert_eq!(cgroup(&host), Cgroup { mode: "v1".into(), memory_controller: false });
-    write(dir.path(), "proc/cgroups", "#subsys_name\thierarchy\tnum_cgroups\tenabled\nmemory\t5\t90\t1\n");
+    write(
+        dir.path(),
+        "proc/cgroups",
+        "#subsys_name\thierarchy\tnum_cgroups\tenabled\ncpu\t3\t1\t1\nmemory\t0\t1\t0\n",
+    );
+    let host = Host {
+        fs: Box::new(RealFs::new(dir.path())),
+        ..Host::real()
+    };
+    assert_eq!(
+        cgroup(&host),
+        Cgroup {
+            mode: "v1".into(),
+            memory_controller: false
+        }
+    );
+    write(
+        dir.path(),
+        "proc/cgroups",
+        "#subsys_name\thierarchy\tnum_cgroups\tenabled\nmemory\t5\t90\t1\n",
+    );
     std::fs::create_dir_all(dir.path().join("sys/fs/cgroup/unified")).unwrap();
-    assert_eq!(cgroup(&host), Cgroup { mode: "hybrid".into(), memory_controller: true });
+    assert_eq!(
+        cgroup(&host),
+        Cgroup {
+            mode: "hybrid".into(),
+            memory_controller: true
+        }
+    );
 }
 
 #[test]
 fn os_release_values_are_unquoted_and_machines_map_to_debian_arches() {
     let os = parse_os_release("ID=\"rocky\"\nVERSION_ID='9.4'\nPRETTY_NAME=Rocky Linux 9.4\n# comment\n");
-    assert_eq!((os.id.as_str(), os.version_id.as_str(), os.pretty_name.as_str()), ("rocky", "9.4", "Rocky Linux 9.4"));
+    assert_eq!(
+        (os.id.as_str(), os.version_id.as_str(), os.pretty_name.as_str()),
+        ("rocky", "9.4", "Rocky Linux 9.4")
+    );
     assert_eq!(debian_arch("x86_64"), "amd64");
     assert_eq!(debian_arch("aarch64"), "arm64");
     assert_eq!(debian_arch("riscv64"), "riscv64");
