@@ -1,4 +1,5 @@
 //! The binary as users run it: exit codes, stdout/stderr split, JSON,
+#![allow(clippy::disallowed_methods)] // one test drives the binary through `script` for a real pty
 //! non-terminal behaviour, and snapshots of what people read.
 
 use std::path::{Path, PathBuf};
@@ -361,4 +362,27 @@ fn completions_are_printed_for_a_shell() {
         "{}",
         &text[..200.min(text.len())]
     );
+}
+
+/// On a real terminal (a pty from util-linux `script`), `auto` colours the
+/// report; the same run through a pipe does not.
+#[test]
+fn on_a_terminal_auto_colour_is_on_and_no_color_turns_it_off() {
+    let bin = env!("CARGO_BIN_EXE_digit-quickstart");
+    let run = |env: &str| {
+        let inner = format!("{env} DIGIT_QUICKSTART_HOST_FACTS={READY} {bin} check --data-dir /nonexistent/x");
+        let out = std::process::Command::new("script")
+            .args(["-qec", &inner, "/dev/null"])
+            .env_remove("NO_COLOR")
+            .env_remove("FORCE_COLOR")
+            .env("TERM", "xterm")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let tty = run("");
+    assert!(tty.contains("\u{1b}[32mpass"), "green pass on a terminal: {tty:?}");
+    assert!(tty.contains("Host check for profile dev"));
+    assert!(!run("NO_COLOR=1").contains('\u{1b}'));
 }
