@@ -195,10 +195,10 @@ fn disks(f: &HostFacts, s: &Sizing) -> Vec<CheckResult> {
             let Some(fs) = fs else {
                 return CheckResult::new(id, Status::Fail, format!("no space figures for {}", d.path.display()));
             };
-            let shared = if fs.roles.len() > 1 {
-                ", shared with the data dir"
-            } else {
-                ""
+            let shared = match fs.roles.iter().find(|r| *r != &d.role).map(String::as_str) {
+                Some("rancher") => ", same filesystem as /var/lib/rancher",
+                Some(_) => ", same filesystem as the data dir",
+                None => "",
             };
             let summary = format!(
                 "{} free at {} (for {}{shared}); install needs {} there{}",
