@@ -11,3 +11,5 @@ pub const NO_COLOR: &str = "NO_COLOR";
 /// Set by sudo: whose kubeconfig to write.
 pub const SUDO_USER: &str = "SUDO_USER";
 pub const HOME: &str = "HOME";
+/// Testing only: first retry delay in milliseconds (default 500).
+pub const RETRY_BASE_MS: &str = "DIGIT_QUICKSTART_RETRY_BASE_MS";

@@ -2,6 +2,7 @@
 
 mod check;
 mod plan;
+mod pull;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -75,8 +76,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Show every step `install` would take on this host, changing nothing
     Plan(plan::PlanArgs),
-    /// Pull the profile's images into the local store
-    Pull(Pending),
+    /// Pull the profile's images (or the named ones) into the local store
+    Pull(pull::PullArgs),
     /// Install k3s and deploy DIGIT
     Install(Pending),
     /// Show the state of k3s and every DIGIT component
@@ -188,7 +189,7 @@ pub fn run(args: Vec<OsString>, host: &Host, term: Terminal, out: &mut dyn Write
             printer.out(String::from_utf8_lossy(&buf).trim_end());
             Ok(Exit::Success)
         }
-        Command::Pull(_) => not_yet("pull", "the image engine"),
+        Command::Pull(args) => pull::run(&settings, &args, host, &mut printer),
         Command::Install(_) => not_yet("install", "the end-to-end install"),
         Command::Status(_) => not_yet("status", "the end-to-end install"),
         Command::Reset(_) => not_yet("reset", "the end-to-end install"),

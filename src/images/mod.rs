@@ -1,5 +1,12 @@
-//! Images: which ones the profile needs, deduplicated, with their estimated
-//! sizes. The pull engine (store, lock file, export) builds on this list.
+//! Images: which ones the profile needs, and the engine that pulls them into
+//! a content-addressed store, locks their digests and exports them for k3s.
+
+pub mod auth;
+pub mod engine;
+pub mod export;
+pub mod lock;
+pub mod progress;
+pub mod store;
 
 use std::collections::BTreeMap;
 

@@ -76,8 +76,16 @@ fn disk_passes_at_exactly_need_plus_headroom_and_fails_one_byte_short() {
         vec!["data-dir", "rancher"],
         "one shared filesystem is charged once"
     );
-    assert!(check_of(&f, "disk-data").summary.contains("same filesystem as /var/lib/rancher"));
-    assert!(check_of(&f, "disk-rancher").summary.contains("same filesystem as the data dir"));
+    assert!(
+        check_of(&f, "disk-data")
+            .summary
+            .contains("same filesystem as /var/lib/rancher")
+    );
+    assert!(
+        check_of(&f, "disk-rancher")
+            .summary
+            .contains("same filesystem as the data dir")
+    );
     let exact = fs.needed + fs.headroom;
     for (available, want) in [(exact, Status::Pass), (exact - 1, Status::Fail)] {
         let mut f = ready();

@@ -45,6 +45,15 @@ impl ImageRef {
     }
 }
 
+impl ImageRef {
+    /// Accepts what `docker pull` accepts (`redis:7`, `egovio/x`) and
+    /// returns the fully-qualified form (`docker.io/library/redis:7`).
+    pub fn normalize(text: &str) -> Result<Self, String> {
+        let inner = Reference::from_str(text).map_err(|e| format!("invalid image reference `{text}`: {e}"))?;
+        inner.whole().parse()
+    }
+}
+
 impl FromStr for ImageRef {
     type Err = String;
 

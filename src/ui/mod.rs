@@ -4,6 +4,7 @@
 
 mod progress;
 mod prompt;
+pub mod pull;
 pub mod render;
 
 use std::io::{IsTerminal, Write};

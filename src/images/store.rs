@@ -1,0 +1,210 @@
+//! The content-addressed image store: an OCI image layout under the data dir
+//! (`oci-layout`, `index.json`, `blobs/sha256/<hex>`). A blob becomes visible
+//! only by a rename after its sha256 matched; downloads in progress live in
+//! `partial/`, so an interrupted blob resumes from its partial file.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest as _, Sha256};
+use tokio::io::AsyncReadExt;
+
+/// `sha256:<64 hex>` checked, or an error naming the bad value.
+pub fn hex_of(digest: &str) -> Result<&str, String> {
+    match digest.strip_prefix("sha256:") {
+        Some(hex) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) => {
+            Ok(hex)
+        }
+        _ => Err(format!(
+            "unsupported digest `{digest}`: expected sha256:<64 lowercase hex>"
+        )),
+    }
+}
+
+pub fn sha256_digest(bytes: &[u8]) -> String {
+    format!("sha256:{:x}", Sha256::digest(bytes))
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    root: PathBuf,
+}
+
+/// A blob whose content does not match its name.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct BadBlob {
+    pub digest: String,
+    pub actual: String,
+}
+
+impl Store {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Creates the layout directories and the `oci-layout` marker.
+    pub async fn init(&self) -> std::io::Result<()> {
+        tokio::fs::create_dir_all(self.root.join("blobs/sha256")).await?;
+        tokio::fs::create_dir_all(self.root.join("partial")).await?;
+        let marker = self.root.join("oci-layout");
+        if tokio::fs::metadata(&marker).await.is_err() {
+            tokio::fs::write(&marker, br#"{"imageLayoutVersion":"1.0.0"}"#).await?;
+        }
+        Ok(())
+    }
+
+    pub fn blob_path(&self, digest: &str) -> Result<PathBuf, String> {
+        Ok(self.root.join("blobs/sha256").join(hex_of(digest)?))
+    }
+
+    pub fn partial_path(&self, digest: &str) -> Result<PathBuf, String> {
+        Ok(self.root.join("partial").join(format!("{}.partial", hex_of(digest)?)))
+    }
+
+    pub async fn has(&self, digest: &str) -> bool {
+        match self.blob_path(digest) {
+            Ok(p) => tokio::fs::metadata(p).await.is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    pub async fn read(&self, digest: &str) -> std::io::Result<Vec<u8>> {
+        let path = self.blob_path(digest).map_err(std::io::Error::other)?;
+        tokio::fs::read(path).await
+    }
+
+    /// Stores small content (manifests, indexes) after checking its digest.
+    pub async fn put(&self, digest: &str, bytes: &[u8]) -> std::io::Result<()> {
+        let actual = sha256_digest(bytes);
+        if actual != digest {
+            return Err(std::io::Error::other(format!("content is {actual}, not {digest}")));
+        }
+        let target = self.blob_path(digest).map_err(std::io::Error::other)?;
+        let tmp = self
+            .partial_path(digest)
+            .map_err(std::io::Error::other)?
+            .with_extension("put");
+        tokio::fs::write(&tmp, bytes).await?;
+        tokio::fs::rename(&tmp, &target).await
+    }
+
+    /// Moves a fully verified partial file into place.
+    pub async fn commit(&self, digest: &str) -> std::io::Result<()> {
+        let from = self.partial_path(digest).map_err(std::io::Error::other)?;
+        let to = self.blob_path(digest).map_err(std::io::Error::other)?;
+        tokio::fs::rename(from, to).await
+    }
+
+    /// Re-hashes every blob; returns the ones whose content no longer matches.
+    pub async fn verify(&self) -> std::io::Result<(usize, Vec<BadBlob>)> {
+        let dir = self.root.join("blobs/sha256");
+        let mut entries = match tokio::fs::read_dir(&dir).await {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((0, Vec::new())),
+            Err(e) => return Err(e),
+        };
+        let mut checked = 0;
+        let mut bad = Vec::new();
+        while let Some(entry) = entries.next_entry().await? {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let digest = format!("sha256:{name}");
+            let actual = hash_file(&entry.path()).await?;
+            checked += 1;
+            if actual != digest {
+                bad.push(BadBlob { digest, actual });
+            }
+        }
+        bad.sort_by(|a, b| a.digest.cmp(&b.digest));
+        Ok((checked, bad))
+    }
+
+    /// Deletes a blob (used to repair one that failed verification).
+    pub async fn remove(&self, digest: &str) -> std::io::Result<()> {
+        tokio::fs::remove_file(self.blob_path(digest).map_err(std::io::Error::other)?).await
+    }
+
+    /// Writes `index.json` naming every image (the `ref.name` annotation is
+    /// the full reference, so skopeo and containerd can find them).
+    pub async fn write_index(&self, entries: &[IndexEntry]) -> std::io::Result<()> {
+        let manifests: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "mediaType": e.media_type,
+                    "digest": e.digest,
+                    "size": e.size,
+                    "annotations": { "org.opencontainers.image.ref.name": e.reference },
+                })
+            })
+            .collect();
+        let index = serde_json::json!({ "schemaVersion": 2, "manifests": manifests });
+        let bytes = serde_json::to_vec_pretty(&index).map_err(std::io::Error::other)?;
+        let tmp = self.root.join(".index.json.tmp");
+        tokio::fs::write(&tmp, bytes).await?;
+        tokio::fs::rename(tmp, self.root.join("index.json")).await
+    }
+}
+
+/// One image named in `index.json`.
+#[derive(Clone, Debug)]
+pub struct IndexEntry {
+    pub reference: String,
+    pub media_type: String,
+    pub digest: String,
+    pub size: u64,
+}
+
+pub async fn hash_file(path: &Path) -> std::io::Result<String> {
+    let mut file = tokio::fs::File::open(path).await?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(format!("sha256:{:x}", hasher.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn content_is_stored_only_under_its_own_digest_and_verify_finds_tampering() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        store.init().await.unwrap();
+        let good = b"{\"schemaVersion\":2}";
+        let digest = sha256_digest(good);
+        let wrong = sha256_digest(b"other");
+        assert!(store.put(&wrong, good).await.is_err(), "mislabelled content is refused");
+        assert!(!store.has(&wrong).await);
+        store.put(&digest, good).await.unwrap();
+        assert!(store.has(&digest).await);
+        assert_eq!(store.verify().await.unwrap(), (1, vec![]));
+        std::fs::write(store.blob_path(&digest).unwrap(), b"tampered").unwrap();
+        let (checked, bad) = store.verify().await.unwrap();
+        assert_eq!(checked, 1);
+        assert_eq!(
+            bad,
+            vec![BadBlob {
+                digest: digest.clone(),
+                actual: sha256_digest(b"tampered")
+            }]
+        );
+    }
+
+    #[test]
+    fn digests_must_be_sha256_hex() {
+        assert!(hex_of("sha256:abc").is_err());
+        assert!(hex_of("sha512:0000").is_err());
+        assert!(hex_of(&format!("sha256:{}", "A".repeat(64))).is_err());
+        assert!(hex_of(&format!("sha256:{}", "a".repeat(64))).is_ok());
+    }
+}
