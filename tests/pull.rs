@@ -464,3 +464,37 @@ fn an_exported_archive_imports_into_containerd_with_the_locked_digest() {
         .unwrap_or_else(|| panic!("{image} not imported: {listing}"));
     assert!(line.contains(&index), "containerd keeps the registry digest: {line}");
 }
+
+#[test]
+fn verify_finds_a_corrupted_blob_in_the_store_and_pull_repairs_it() {
+    let reg = Registry::start();
+    let p = Pusher::new(&reg);
+    let l = layer(90, 30_000);
+    p.image("verify/a", Some("1"), std::slice::from_ref(&l), Format::Oci, "amd64");
+    let dir = tempfile::tempdir().unwrap();
+    let image = format!("{}/verify/a:1", reg.host);
+    let out = bin(dir.path())
+        .args(["pull", "--insecure-registry", &reg.host])
+        .arg(&image)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let digest = support::sha256(&l);
+    let path = dir
+        .path()
+        .join("store/blobs/sha256")
+        .join(digest.trim_start_matches("sha256:"));
+    std::fs::write(&path, b"bit rot").unwrap();
+
+    let out = bin(dir.path())
+        .args(["pull", "--verify", "--insecure-registry", &reg.host])
+        .arg(&image)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("warning: blob {digest} is corrupt")), "{err}");
+    assert!(err.contains(" blobs: 1 bad"), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), l, "the blob was fetched again");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("fetched in 1 blobs"));
+}

@@ -154,7 +154,9 @@ impl crate::error::Diagnostic for PullError {
                 OciDistributionError::ImageManifestNotFoundError(_) => {
                     vec!["check the image name and tag; the tag may not exist on the registry".to_owned()]
                 }
-                _ => vec!["check the network and that the registry is up (`digit-quickstart check`)".to_owned()],
+                _ => vec![
+                    "check the network and that the registry is up (`digit-quickstart check`); without internet, pull from a mirror (--registry-mirror) or install from an offline bundle".to_owned(),
+                ],
             },
             Self::Download { .. } => vec!["run `pull` again: finished layers are kept and this one resumes".to_owned()],
             _ => Vec::new(),
@@ -321,9 +323,8 @@ impl Puller {
                 self.resolve(image).await
             }
         });
-        for r in futures_util::future::join_all(futures).await {
-            resolved.push(r?);
-        }
+        // The first failure ends the pull instead of waiting for every other image.
+        resolved.extend(futures_util::future::try_join_all(futures).await?);
 
         // Every blob once, in the order first needed; which images wait on it.
         let mut order: Vec<Descriptor> = Vec::new();
@@ -412,10 +413,7 @@ impl Puller {
                 Ok::<u64, PullError>(d.size)
             }
         });
-        let mut fetched_bytes = 0;
-        for r in futures_util::future::join_all(tasks).await {
-            fetched_bytes += r?;
-        }
+        let fetched_bytes: u64 = futures_util::future::try_join_all(tasks).await?.into_iter().sum();
 
         let entries: Vec<IndexEntry> = resolved
             .iter()
