@@ -498,3 +498,23 @@ fn verify_finds_a_corrupted_blob_in_the_store_and_pull_repairs_it() {
     assert_eq!(std::fs::read(&path).unwrap(), l, "the blob was fetched again");
     assert!(String::from_utf8_lossy(&out.stdout).contains("fetched in 1 blobs"));
 }
+
+#[test]
+fn token_auth_like_docker_hub_is_negotiated_anonymously() {
+    let mut reg = Registry::start();
+    let p = Pusher::new(&reg);
+    let l = layer(100, 20_000);
+    p.image("library/app", Some("1"), std::slice::from_ref(&l), Format::Oci, "amd64");
+    let tokens = support::TokenServer::start();
+    reg.require_tokens(&tokens);
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin(dir.path())
+        .args(["pull", "--insecure-registry", &reg.host])
+        .arg(format!("{}/library/app:1", reg.host))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(store_has(dir.path(), &support::sha256(&l)));
+    let issued = tokens.issued.lock().unwrap().clone();
+    assert!(issued.iter().any(|s| s == "repository:library/app:pull"), "{issued:?}");
+}

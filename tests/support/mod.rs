@@ -25,7 +25,7 @@ pub fn sha256(bytes: &[u8]) -> String {
 pub struct Registry {
     pub host: String,
     child: Child,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     pub basic: Option<(String, String)>,
 }
 
@@ -77,8 +77,149 @@ impl Registry {
         Self {
             host,
             child,
-            _dir: dir,
+            dir,
             basic: basic.map(|(u, p)| (u.to_owned(), p.to_owned())),
+        }
+    }
+
+    /// Restarts on the same storage and port with Docker Hub-style token auth.
+    pub fn require_tokens(&mut self, tokens: &TokenServer) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let cfg = self.dir.path().join("config.yml");
+        let mut config = std::fs::read_to_string(&cfg).unwrap();
+        config.push_str(&format!(
+            "auth: {{token: {{realm: {}/token, service: test-registry, issuer: test-issuer, rootcertbundle: {}}}}}\n",
+            tokens.url,
+            tokens.cert.display()
+        ));
+        std::fs::write(&cfg, config).unwrap();
+        self.child = Command::new("/usr/bin/docker-registry")
+            .arg("serve")
+            .arg(&cfg)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let out = Command::new("curl")
+                .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
+                .arg(format!("http://{}/v2/", self.host))
+                .output()
+                .unwrap();
+            if String::from_utf8_lossy(&out.stdout) == "401" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "token registry did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// A token server like Docker Hub's: `GET /token?service=..&scope=repository:NAME:pull`
+/// answers a JWT signed with ES256 whose `x5c` header carries the certificate
+/// the registry trusts. It grants pull to anyone, like public repositories.
+pub struct TokenServer {
+    pub url: String,
+    pub cert: PathBuf,
+    pub issued: Arc<Mutex<Vec<String>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TokenServer {
+    pub fn start() -> Self {
+        use base64::Engine as _;
+        use p256::ecdsa::signature::Signer;
+        use p256::pkcs8::DecodePrivateKey;
+
+        let dir = tempfile::tempdir().unwrap();
+        let (key, cert) = (dir.path().join("key.pem"), dir.path().join("cert.pem"));
+        let out = Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-days",
+                "1",
+            ])
+            .args(["-subj", "/CN=test-issuer", "-keyout"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let signing = p256::ecdsa::SigningKey::from_pkcs8_pem(&std::fs::read_to_string(&key).unwrap()).unwrap();
+        let pem = std::fs::read_to_string(&cert).unwrap();
+        let der_b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let b64u = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let issued = Arc::new(Mutex::new(Vec::new()));
+        let log = issued.clone();
+        std::thread::spawn(move || {
+            for mut conn in listener.incoming().flatten() {
+                let mut buf = [0u8; 4096];
+                let n = conn.read(&mut buf).unwrap_or(0);
+                let req = String::from_utf8_lossy(&buf[..n]).into_owned();
+                let target = req.split_whitespace().nth(1).unwrap_or("").to_owned();
+                let query = target.split_once('?').map(|(_, q)| q).unwrap_or("").to_owned();
+                let param = |k: &str| {
+                    query
+                        .split('&')
+                        .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
+                        .map(|v| v.replace("%3A", ":").replace("%2F", "/"))
+                };
+                let scope = param("scope").unwrap_or_default();
+                let access: Vec<serde_json::Value> = scope
+                    .split(' ')
+                    .filter_map(|s| {
+                        let parts: Vec<&str> = s.split(':').collect();
+                        (parts.len() == 3)
+                            .then(|| serde_json::json!({"type": parts[0], "name": parts[1], "actions": ["pull"]}))
+                    })
+                    .collect();
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs();
+                let header = serde_json::json!({"alg": "ES256", "typ": "JWT", "x5c": [der_b64]});
+                let jti = format!("{now}-{}", log.lock().unwrap().len());
+                let claims = serde_json::json!({
+                    "iss": "test-issuer", "sub": "", "aud": param("service").unwrap_or_default(),
+                    "exp": now + 300, "nbf": now - 10, "iat": now, "jti": jti, "access": access,
+                });
+                let signing_input = format!(
+                    "{}.{}",
+                    b64u(header.to_string().as_bytes()),
+                    b64u(claims.to_string().as_bytes())
+                );
+                let sig: p256::ecdsa::Signature = signing.sign(signing_input.as_bytes());
+                let jwt = format!("{signing_input}.{}", b64u(&sig.to_bytes()));
+                log.lock().unwrap().push(scope);
+                let body = serde_json::json!({"token": jwt, "access_token": jwt, "expires_in": 300}).to_string();
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        Self {
+            url,
+            cert,
+            issued,
+            _dir: dir,
         }
     }
 }
