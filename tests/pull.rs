@@ -518,3 +518,64 @@ fn token_auth_like_docker_hub_is_negotiated_anonymously() {
     let issued = tokens.issued.lock().unwrap().clone();
     assert!(issued.iter().any(|s| s == "repository:library/app:pull"), "{issued:?}");
 }
+
+#[test]
+fn a_short_retry_after_is_waited_out_and_a_long_one_stops_with_an_explanation() {
+    let reg = Registry::start();
+    let proxy = Proxy::start(&reg.host);
+    let p = Pusher::new(&reg);
+    p.image("quota/app", Some("1"), &[layer(110, 5000)], Format::Oci, "amd64");
+    let image = format!("{}/quota/app:1", proxy.host);
+
+    // oci-client's HEAD, its GET fallback and our quota HEAD all see 429.
+    for _ in 0..3 {
+        proxy.fault(Fault::TooMany {
+            path_contains: "/manifests/".into(),
+            retry_after: 1,
+        });
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let out = bin(dir.path())
+        .args(["pull", "--insecure-registry", &proxy.host])
+        .arg(&image)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "Retry-After was honoured"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "{} asked to wait 1s (HTTP 429): 0 of 100 pulls left per 6 h",
+            proxy.host
+        )),
+        "{err}"
+    );
+
+    // A wait of an hour is not sat through: stop and say why and what to do.
+    for _ in 0..3 {
+        proxy.fault(Fault::TooMany {
+            path_contains: "/manifests/".into(),
+            retry_after: 3600,
+        });
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let out = bin(dir.path())
+        .args(["pull", "--insecure-registry", &proxy.host])
+        .arg(&image)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("refused with HTTP 429 Too Many Requests: its pull quota for this address is used up (0 of 100 pulls left per 6 h; it asks to wait 1 h)"),
+        "{err}"
+    );
+    assert!(err.contains("a classroom behind one NAT shares one quota"), "{err}");
+    assert!(err.contains("--registry-mirror"), "{err}");
+}

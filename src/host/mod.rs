@@ -4,7 +4,7 @@
 
 mod cmd;
 pub mod facts;
-mod net;
+pub mod net;
 mod real;
 
 use std::io;

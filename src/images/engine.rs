@@ -124,8 +124,8 @@ pub enum PullError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    #[error("{registry} refused with HTTP 429 Too Many Requests: its pull quota for this address is used up")]
-    RateLimited { registry: String },
+    #[error("{registry} refused with HTTP 429 Too Many Requests: its pull quota for this address is used up{detail}")]
+    RateLimited { registry: String, detail: String },
     #[error("the registry sent an invalid manifest for {image}: {message}")]
     BadManifest { image: String, message: String },
     #[error("image store at `{}`", path.display())]
@@ -450,9 +450,9 @@ impl Puller {
         let top = match image.digest() {
             Some(d) => d.to_owned(),
             None => self
-                .retrying(|| self.client.fetch_manifest_digest(&r, &auth))
+                .retrying(&r, || self.client.fetch_manifest_digest(&r, &auth))
                 .await
-                .map_err(|e| self.rate_or(e, &r, err))?,
+                .map_err(|e| self.rate_or(e, err))?,
         };
         if let Some(lock) = &self.opts.locked {
             let locked = lock
@@ -555,10 +555,10 @@ impl Puller {
         }
         let by_digest = r.clone_with_digest(digest.to_owned());
         let (bytes, got) = self
-            .retrying(|| self.client.pull_manifest_raw(&by_digest, auth, ACCEPT))
+            .retrying(r, || self.client.pull_manifest_raw(&by_digest, auth, ACCEPT))
             .await
             .map_err(|e| {
-                self.rate_or(e, r, |source| PullError::Resolve {
+                self.rate_or(e, |source| PullError::Resolve {
                     image: name.to_owned(),
                     source,
                 })
@@ -579,23 +579,19 @@ impl Puller {
         Ok(bytes.to_vec())
     }
 
-    fn rate_or(
-        &self,
-        e: OciDistributionError,
-        r: &Reference,
-        other: impl FnOnce(OciDistributionError) -> PullError,
-    ) -> PullError {
-        if is_rate_limited(&e) {
-            PullError::RateLimited {
-                registry: r.resolve_registry().to_owned(),
-            }
-        } else {
-            other(e)
+    fn rate_or(&self, e: OpError, other: impl FnOnce(OciDistributionError) -> PullError) -> PullError {
+        match e {
+            OpError::Limited { registry, limits } => PullError::RateLimited {
+                registry,
+                detail: limited_detail(&limits),
+            },
+            OpError::Oci(e) => other(e),
         }
     }
 
-    /// Retries transient failures (connection errors, 5xx, 429) with backoff.
-    async fn retrying<T, F, Fut>(&self, mut op: F) -> Result<T, OciDistributionError>
+    /// Retries transient failures (connection errors, 5xx) with backoff; on
+    /// HTTP 429 waits out a short `Retry-After` and gives up on a long one.
+    async fn retrying<T, F, Fut>(&self, r: &Reference, mut op: F) -> Result<T, OpError>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, OciDistributionError>>,
@@ -604,12 +600,58 @@ impl Puller {
         loop {
             match op().await {
                 Ok(v) => return Ok(v),
+                Err(e) if is_rate_limited(&e) => {
+                    attempt += 1;
+                    let wait = self.rate_limit_wait(r).await?;
+                    if attempt >= self.opts.attempts {
+                        return Err(OpError::Limited {
+                            registry: r.resolve_registry().to_owned(),
+                            limits: None,
+                        });
+                    }
+                    tokio::time::sleep(wait.unwrap_or_else(|| backoff(self.opts.retry_base, attempt))).await;
+                }
                 Err(e) if attempt + 1 < self.opts.attempts && is_transient(&e) => {
                     attempt += 1;
                     tokio::time::sleep(backoff(self.opts.retry_base, attempt)).await;
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(OpError::Oci(e)),
             }
+        }
+    }
+
+    /// After a 429: reads `Retry-After` and the quota headers with a HEAD
+    /// (which Docker Hub does not count). A short wait is returned (and
+    /// reported); a long one ends the pull.
+    async fn rate_limit_wait(&self, r: &Reference) -> Result<Option<Duration>, OpError> {
+        let registry = r.resolve_registry().to_owned();
+        let scheme = if self.opts.insecure.iter().any(|h| h == &registry) {
+            "http"
+        } else {
+            "https"
+        };
+        let tail = r.digest().or(r.tag()).unwrap_or("latest");
+        let url = format!("{scheme}://{registry}/v2/{}/manifests/{tail}", r.repository());
+        let creds = self
+            .opts
+            .auth
+            .for_registry(&registry)
+            .or_else(|| self.opts.auth.for_registry(r.registry()));
+        let limits = match crate::host::net::http_client(Duration::from_secs(15)) {
+            Ok(client) => super::ratelimit::probe(&client, &url, creds).await.ok(),
+            Err(_) => None,
+        };
+        match limits.as_ref().and_then(|l| l.retry_after_secs) {
+            Some(secs) if Duration::from_secs(secs) <= super::ratelimit::wait_limit() => {
+                self.reporter.event(&Event::Waiting {
+                    registry,
+                    seconds: secs,
+                    quota: limits.as_ref().and_then(super::ratelimit::Limits::describe),
+                });
+                Ok(Some(Duration::from_secs(secs)))
+            }
+            Some(_) => Err(OpError::Limited { registry, limits }),
+            None => Ok(None),
         }
     }
 
@@ -653,10 +695,20 @@ impl Puller {
                         });
                     }
                 }
-                Err(FetchError::Oci(e)) if is_rate_limited(&e) && attempt >= self.opts.attempts => {
-                    return Err(PullError::RateLimited {
-                        registry: r.resolve_registry().to_owned(),
-                    });
+                Err(FetchError::Oci(e)) if is_rate_limited(&e) => {
+                    let wait = self.rate_limit_wait(&r).await.map_err(|e| {
+                        self.rate_or(e, |source| PullError::Resolve {
+                            image: name.clone(),
+                            source,
+                        })
+                    })?;
+                    if attempt >= self.opts.attempts {
+                        return Err(PullError::RateLimited {
+                            registry: r.resolve_registry().to_owned(),
+                            detail: String::new(),
+                        });
+                    }
+                    tokio::time::sleep(wait.unwrap_or_else(|| backoff(self.opts.retry_base, attempt))).await;
                 }
                 Err(e) if attempt < self.opts.attempts && e.transient() => {
                     self.reporter.event(&Event::Retry {
@@ -796,17 +848,44 @@ impl FetchError {
     }
 }
 
+/// Why an operation stopped: the registry's error, or its pull quota.
+enum OpError {
+    Oci(OciDistributionError),
+    Limited {
+        registry: String,
+        limits: Option<super::ratelimit::Limits>,
+    },
+}
+
+fn limited_detail(limits: &Option<super::ratelimit::Limits>) -> String {
+    let Some(l) = limits else { return String::new() };
+    let mut parts = Vec::new();
+    if let Some(q) = l.describe() {
+        parts.push(q);
+    }
+    if let Some(s) = l.retry_after_secs {
+        parts.push(format!("it asks to wait {}", super::ratelimit::human_duration(s)));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join("; "))
+    }
+}
+
 fn is_rate_limited(e: &OciDistributionError) -> bool {
+    use oci_client::errors::OciErrorCode;
     matches!(e, OciDistributionError::ServerError { code: 429, .. })
-        || matches!(e, OciDistributionError::RegistryError { envelope, .. } if envelope.errors.iter().any(|x| format!("{:?}", x.code) == "Toomanyrequests"))
+        || matches!(e, OciDistributionError::RegistryError { envelope, .. }
+            if envelope.errors.iter().any(|x| matches!(x.code, OciErrorCode::Toomanyrequests)))
 }
 
 fn is_transient(e: &OciDistributionError) -> bool {
     match e {
-        OciDistributionError::ServerError { code, .. } => *code >= 500 || *code == 429,
+        OciDistributionError::ServerError { code, .. } => *code >= 500,
         OciDistributionError::RequestError(r) => r.is_connect() || r.is_timeout() || r.is_request() || r.is_body(),
         OciDistributionError::IoError(_) => true,
-        _ => is_rate_limited(e),
+        _ => false,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod engine;
 pub mod export;
 pub mod lock;
 pub mod progress;
+pub mod ratelimit;
 pub mod store;
 
 use std::collections::BTreeMap;

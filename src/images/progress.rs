@@ -33,6 +33,12 @@ pub enum Event {
         attempt: u32,
         reason: String,
     },
+    /// The registry asked to wait (HTTP 429 with a short Retry-After).
+    Waiting {
+        registry: String,
+        seconds: u64,
+        quota: Option<String>,
+    },
     ImageDone {
         image: String,
         seconds: f64,

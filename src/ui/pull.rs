@@ -113,6 +113,14 @@ impl Reporter for PullProgress {
                         short(digest)
                     ));
                 }
+                Event::Waiting {
+                    registry,
+                    seconds,
+                    quota,
+                } => Self::line(&format!(
+                    "{registry} asked to wait {seconds}s (HTTP 429){}",
+                    quota.as_ref().map(|q| format!(": {q}")).unwrap_or_default()
+                )),
                 Event::ImageDone { image, seconds, cached } => {
                     if *cached {
                         Self::line(&format!("{image}: already in the store"));
@@ -167,6 +175,9 @@ impl Reporter for PullProgress {
                         image, digest, reason, ..
                     } => {
                         let _ = multi.println(format!("  retry {image} {}: {reason}", short(digest)));
+                    }
+                    Event::Waiting { registry, seconds, .. } => {
+                        let _ = multi.println(format!("  {registry} asked to wait {seconds}s (HTTP 429)"));
                     }
                     Event::Finished(_) => {
                         if let Some(o) = s.overall.take() {

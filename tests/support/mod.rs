@@ -446,6 +446,8 @@ pub enum Fault {
     Cut { digest: String, after: usize },
     /// Flip one byte of the blob's body.
     Corrupt { digest: String },
+    /// Answer HTTP 429 (with `Retry-After` seconds) instead of forwarding.
+    TooMany { path_contains: String, retry_after: u64 },
 }
 
 /// A loopback TCP proxy in front of a registry: records every request and
@@ -505,16 +507,23 @@ fn upstream_pump(
 ) {
     let mut buf = [0u8; 16 * 1024];
     let mut pending: Vec<u8> = Vec::new();
+    let mut raw = false; // after a request with a body, stop parsing
     loop {
         let n = match client.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
+        if raw {
+            if server.write_all(&buf[..n]).is_err() {
+                break;
+            }
+            continue;
+        }
         pending.extend_from_slice(&buf[..n]);
         // GET/HEAD requests carry no body: each header block is one request.
         while let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&pending[..end]).into_owned();
-            pending.drain(..end + 4);
+            let block: Vec<u8> = pending.drain(..end + 4).collect();
+            let head = String::from_utf8_lossy(&block).into_owned();
             let mut lines = head.lines();
             let first: Vec<&str> = lines.next().unwrap_or("").split_whitespace().collect();
             let range = lines.find_map(|l| {
@@ -527,23 +536,45 @@ fn upstream_pump(
                 path: first.get(1).unwrap_or(&"").to_string(),
                 range,
             };
-            let mut fs = faults.lock().unwrap();
-            if let Some(i) = fs.iter().position(|f| match f {
-                Fault::Cut { digest, .. } | Fault::Corrupt { digest } => {
-                    s.method == "GET" && s.path.ends_with(digest.as_str())
-                }
-            }) {
-                *mode.lock().unwrap() = Some(fs.remove(i));
-            }
-            drop(fs);
+            let fault = {
+                let mut fs = faults.lock().unwrap();
+                fs.iter()
+                    .position(|f| match f {
+                        Fault::Cut { digest, .. } | Fault::Corrupt { digest } => {
+                            s.method == "GET" && s.path.ends_with(digest.as_str())
+                        }
+                        Fault::TooMany { path_contains, .. } => s.path.contains(path_contains.as_str()),
+                    })
+                    .map(|i| fs.remove(i))
+            };
+            let is_head = s.method == "HEAD";
+            let has_body = !matches!(s.method.as_str(), "GET" | "HEAD");
             seen.lock().unwrap().push(s);
-            // Uploads carry bodies; pass everything else through unparsed.
-            if first.first().is_some_and(|m| *m != "GET" && *m != "HEAD") {
-                pending.clear();
+            match fault {
+                Some(Fault::TooMany { retry_after, .. }) => {
+                    // Docker Hub's shape: JSON errors body, Retry-After and quota headers.
+                    let body =
+                        r#"{"errors":[{"code":"TOOMANYREQUESTS","message":"You have reached your pull rate limit."}]}"#;
+                    let _ = write!(
+                        client,
+                        "HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\ncontent-length: {}\r\nretry-after: {retry_after}\r\nratelimit-limit: 100;w=21600\r\nratelimit-remaining: 0;w=21600\r\n\r\n{}",
+                        body.len(),
+                        if is_head { "" } else { body }
+                    );
+                    continue;
+                }
+                Some(f) => *mode.lock().unwrap() = Some(f),
+                None => {}
             }
-        }
-        if server.write_all(&buf[..n]).is_err() {
-            break;
+            if server.write_all(&block).is_err() {
+                return;
+            }
+            if has_body {
+                raw = true;
+                let _ = server.write_all(&pending);
+                pending.clear();
+                break;
+            }
         }
     }
     let _ = server.shutdown(Shutdown::Write);
@@ -596,6 +627,8 @@ fn downstream_pump(mut server: TcpStream, mut client: TcpStream, mode: Arc<Mutex
                         }
                         body_seen = Some(seen_so_far + body_len);
                     }
+                    // Answered by the upstream side; never set as a mode.
+                    Fault::TooMany { .. } => {}
                 }
             }
         }
