@@ -517,6 +517,29 @@ fn token_auth_like_docker_hub_is_negotiated_anonymously() {
     assert!(store_has(dir.path(), &support::sha256(&l)));
     let issued = tokens.issued.lock().unwrap().clone();
     assert!(issued.iter().any(|s| s == "repository:library/app:pull"), "{issued:?}");
+
+    // The quota probe answers the same Bearer challenge and reads the headers
+    // (this registry sends none: no limit).
+    let before = tokens.issued.lock().unwrap().len();
+    let url = format!("http://{}/v2/library/app/manifests/1", reg.host);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = digit_quickstart::host::net::http_client(std::time::Duration::from_secs(5)).unwrap();
+    let limits = runtime
+        .block_on(digit_quickstart::images::ratelimit::probe(&client, &url, None))
+        .unwrap();
+    assert_eq!(limits.status, 200, "{limits:?}");
+    assert_eq!(
+        (limits.limit, limits.remaining, limits.retry_after_secs),
+        (None, None, None)
+    );
+    assert_eq!(
+        tokens.issued.lock().unwrap().len(),
+        before + 1,
+        "one token was fetched for the HEAD"
+    );
 }
 
 #[test]

@@ -139,6 +139,8 @@ fn host_facts(
         ports: profile.host.ports.clone(),
         endpoints: if offline { Vec::new() } else { endpoints(profile) },
         network_timeout: Duration::from_secs(5),
+        quota_url: (!offline && profile.images().iter().any(|i| i.reference.registry() == "docker.io"))
+            .then(|| crate::images::ratelimit::DOCKER_HUB_PROBE.to_owned()),
     };
     let message = if offline {
         "Inspecting the host"
@@ -149,9 +151,31 @@ fn host_facts(
         printer.note(&format!("{message}..."));
     }
     let spinner = Spinner::start(printer.animate, message);
-    let facts = facts::gather(host, &req);
+    let mut facts = facts::gather(host, &req);
     spinner.finish();
+    facts.pulls_needed = pulls_needed(s, profile, host);
     Ok(facts)
+}
+
+/// Docker Hub images whose manifests are not in the store yet (each costs
+/// one pull of the quota).
+fn pulls_needed(s: &Settings, profile: &Profile, host: &Host) -> usize {
+    let lock = crate::images::lock::LockFile::read(&s.layout.lock_file(&profile.name))
+        .ok()
+        .flatten();
+    let store = crate::images::store::Store::new(s.layout.store());
+    profile
+        .images()
+        .iter()
+        .filter(|i| i.reference.registry() == "docker.io")
+        .filter(|i| {
+            let present = lock
+                .as_ref()
+                .and_then(|l| l.images.get(i.reference.as_str()))
+                .is_some_and(|e| store.blob_path(&e.manifest.digest).is_ok_and(|p| host.fs.exists(&p)));
+            !present
+        })
+        .count()
 }
 
 /// Registries (their API hosts) and the k3s download host.

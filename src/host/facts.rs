@@ -30,6 +30,18 @@ pub struct HostFacts {
     pub existing: Vec<Existing>,
     /// None when the network probe was skipped.
     pub network: Option<Vec<Reachability>>,
+    /// Docker Hub's pull quota for this address (None when not probed).
+    #[serde(default)]
+    pub quota: Option<Quota>,
+    /// Docker Hub manifests the install still has to fetch (not in the store).
+    #[serde(default)]
+    pub pulls_needed: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quota {
+    pub url: String,
+    pub limits: Result<crate::images::ratelimit::Limits, String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,6 +145,8 @@ pub struct FactsRequest {
     /// (purpose, endpoint); empty skips the network probe.
     pub endpoints: Vec<(String, Endpoint)>,
     pub network_timeout: Duration,
+    /// Docker Hub quota probe URL, when the profile pulls from Docker Hub.
+    pub quota_url: Option<String>,
 }
 
 /// Marker line the k3s unit written by digit-quickstart carries.
@@ -175,6 +189,7 @@ pub fn gather(host: &Host, req: &FactsRequest) -> HostFacts {
     };
     let existing = existing_runtimes(host, init.systemd);
 
+    let network = (!req.endpoints.is_empty()).then(|| reachability(host, req));
     HostFacts {
         hostname: uname.nodename.clone(),
         kernel: uname.release.clone(),
@@ -192,8 +207,22 @@ pub fn gather(host: &Host, req: &FactsRequest) -> HostFacts {
         ],
         ports: ports(host, &req.ports),
         existing,
-        network: (!req.endpoints.is_empty()).then(|| reachability(host, req)),
+        network: network.clone(),
+        // Only asked when Docker Hub resolved: offline, one timeout is enough.
+        quota: req
+            .quota_url
+            .as_ref()
+            .filter(|_| registry_resolved(network.as_deref()))
+            .map(|url| Quota {
+                url: url.clone(),
+                limits: host.net.quota(url, req.network_timeout),
+            }),
+        pulls_needed: 0,
     }
+}
+
+fn registry_resolved(network: Option<&[Reachability]>) -> bool {
+    network.is_some_and(|n| n.iter().any(|r| r.host == "registry-1.docker.io" && r.dns.is_ok()))
 }
 
 fn meminfo_kib(text: &str, key: &str) -> u64 {

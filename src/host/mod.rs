@@ -76,6 +76,8 @@ pub trait Net: Send + Sync {
     fn try_bind_tcp(&self, port: u16) -> BindOutcome;
     /// Probes every endpoint concurrently, each bounded by `timeout`.
     fn probe(&self, endpoints: &[Endpoint], timeout: Duration) -> Vec<EndpointProbe>;
+    /// Reads a registry's pull-quota headers with a HEAD (free on Docker Hub).
+    fn quota(&self, url: &str, timeout: Duration) -> Result<crate::images::ratelimit::Limits, String>;
 }
 
 pub trait Env: Send + Sync {

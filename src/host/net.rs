@@ -42,6 +42,19 @@ impl Net for RealNet {
         }
     }
 
+    fn quota(&self, url: &str, timeout: Duration) -> Result<crate::images::ratelimit::Limits, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        let client = http_client(timeout).map_err(|e| error_chain(&e))?;
+        runtime.block_on(async {
+            tokio::time::timeout(timeout * 2, crate::images::ratelimit::probe(&client, url, None))
+                .await
+                .map_err(|_| format!("no answer within {}s", (timeout * 2).as_secs()))?
+        })
+    }
+
     fn probe(&self, endpoints: &[Endpoint], timeout: Duration) -> Vec<EndpointProbe> {
         let unreachable = |why: String| EndpointProbe {
             dns: Err(why.clone()),

@@ -79,7 +79,16 @@ pub fn parse_challenge(value: &str) -> Option<Vec<(String, String)>> {
 /// HEADs `url`, answering a Bearer challenge once (anonymously, or with
 /// `creds`), and returns the quota headers.
 pub async fn probe(client: &reqwest::Client, url: &str, creds: Option<&Credentials>) -> Result<Limits, String> {
-    let first = client.head(url).send().await.map_err(|e| e.to_string())?;
+    // Without Accept, registries answer 404 for OCI manifests.
+    let accept = [
+        super::engine::MEDIA_OCI_INDEX,
+        super::engine::MEDIA_DOCKER_LIST,
+        super::engine::MEDIA_OCI_MANIFEST,
+        super::engine::MEDIA_DOCKER_MANIFEST,
+    ]
+    .join(", ");
+    let head = || client.head(url).header(reqwest::header::ACCEPT, accept.as_str());
+    let first = head().send().await.map_err(|e| e.to_string())?;
     let resp = if first.status() == reqwest::StatusCode::UNAUTHORIZED {
         let challenge = first
             .headers()
@@ -116,12 +125,7 @@ pub async fn probe(client: &reqwest::Client, url: &str, creds: Option<&Credentia
             .token
             .or(token.access_token)
             .ok_or_else(|| "token response without a token".to_owned())?;
-        client
-            .head(url)
-            .bearer_auth(token)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
+        head().bearer_auth(token).send().await.map_err(|e| e.to_string())?
     } else {
         first
     };

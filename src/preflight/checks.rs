@@ -23,7 +23,13 @@ pub(super) const FIXED_IDS: &[&str] = &[
     "existing-kubernetes",
 ];
 /// Checks reported after the per-port ones.
-pub(super) const TRAILING_IDS: &[&str] = &["registry-dns", "registry-https", "k3s-download", "sizing"];
+pub(super) const TRAILING_IDS: &[&str] = &[
+    "registry-dns",
+    "registry-https",
+    "k3s-download",
+    "registry-quota",
+    "sizing",
+];
 
 pub(super) fn all(facts: &HostFacts, profile: &Profile, sizing: &Sizing) -> Vec<CheckResult> {
     let mut out = vec![
@@ -42,6 +48,7 @@ pub(super) fn all(facts: &HostFacts, profile: &Profile, sizing: &Sizing) -> Vec<
     out.push(existing(facts));
     out.extend(ports(facts, profile));
     out.extend(network(facts));
+    out.push(quota(facts));
     out.push(sizing_check(sizing));
     out
 }
@@ -439,6 +446,55 @@ fn network(f: &HostFacts) -> Vec<CheckResult> {
         None => CheckResult::new("k3s-download", Status::Info, "no k3s download host to probe"),
     };
     vec![dns, https, k3s]
+}
+
+/// Docker Hub's remaining anonymous pulls against what this install needs.
+fn quota(f: &HostFacts) -> CheckResult {
+    let id = "registry-quota";
+    let Some(q) = &f.quota else {
+        return CheckResult::new(
+            id,
+            Status::Info,
+            "Docker Hub pull quota not probed (offline, or no Docker Hub images)",
+        );
+    };
+    let limits = match &q.limits {
+        Ok(l) => l,
+        Err(e) => {
+            return CheckResult::new(
+                id,
+                Status::Info,
+                format!("could not read the Docker Hub pull quota: {e}"),
+            );
+        }
+    };
+    let needed = f.pulls_needed;
+    match (limits.remaining, limits.describe()) {
+        (Some(remaining), Some(desc)) if remaining.count as usize >= needed => CheckResult::new(
+            id,
+            Status::Pass,
+            format!("Docker Hub: {desc} for this address; this install needs {needed}"),
+        ),
+        (Some(remaining), desc) => {
+            let window = limits
+                .remaining
+                .and_then(|w| w.seconds)
+                .map(|s| format!(" within {}", crate::images::ratelimit::human_duration(s)))
+                .unwrap_or_default();
+            CheckResult::new(
+                id,
+                Status::Warn,
+                format!(
+                    "Docker Hub: {} for this address, but this install needs {needed}",
+                    desc.unwrap_or_else(|| format!("{} pulls left", remaining.count))
+                ),
+            )
+            .hint(format!(
+                "the quota refills{window}; a classroom behind one NAT shares it: log in (`docker login`), use a mirror (`pull --registry-mirror`), or an offline bundle"
+            ))
+        }
+        (None, _) => CheckResult::new(id, Status::Pass, "Docker Hub reports no pull limit for this address"),
+    }
 }
 
 fn sizing_check(s: &Sizing) -> CheckResult {

@@ -343,3 +343,52 @@ fn thresholds_come_from_the_profile() {
     assert_eq!(pre.get("cpu").unwrap().status, Status::Fail);
     assert!(pre.get("cpu").unwrap().summary.contains("profile needs 8"));
 }
+
+#[test]
+fn the_docker_hub_quota_is_compared_with_the_pulls_this_install_needs() {
+    use crate::host::facts::Quota;
+    use crate::images::ratelimit::{Limits, parse_window};
+    let with = |remaining: &str, needed: usize| {
+        let mut f = ready();
+        f.pulls_needed = needed;
+        f.quota = Some(Quota {
+            url: "u".into(),
+            limits: Ok(Limits {
+                status: 200,
+                retry_after_secs: None,
+                limit: parse_window("100;w=21600"),
+                remaining: parse_window(remaining),
+            }),
+        });
+        check_of(&f, "registry-quota")
+    };
+    let c = with("76;w=21600", 36);
+    assert_eq!(c.status, Status::Pass);
+    assert_eq!(
+        c.summary,
+        "Docker Hub: 76 of 100 pulls left per 6 h for this address; this install needs 36"
+    );
+    assert_eq!(with("36;w=21600", 36).status, Status::Pass);
+    let c = with("35;w=21600", 36);
+    assert_eq!(c.status, Status::Warn);
+    assert!(
+        c.hint
+            .unwrap()
+            .contains("the quota refills within 6 h; a classroom behind one NAT shares it")
+    );
+    assert_eq!(with("0;w=21600", 0).status, Status::Pass, "a warm store needs no pulls");
+    let mut f = ready();
+    f.quota = None;
+    assert_eq!(check_of(&f, "registry-quota").status, Status::Info);
+    f.quota = Some(Quota {
+        url: "u".into(),
+        limits: Ok(Limits {
+            status: 200,
+            ..Limits::default()
+        }),
+    });
+    assert_eq!(
+        check_of(&f, "registry-quota").summary,
+        "Docker Hub reports no pull limit for this address"
+    );
+}

@@ -46,6 +46,16 @@ impl Net for FakeNet {
             _ => crate::host::BindOutcome::Free,
         }
     }
+    fn quota(&self, url: &str, _: std::time::Duration) -> Result<crate::images::ratelimit::Limits, String> {
+        assert!(url.ends_with("/ratelimitpreview/test/manifests/latest"));
+        Ok(crate::images::ratelimit::Limits {
+            status: 200,
+            retry_after_secs: None,
+            limit: crate::images::ratelimit::parse_window("100;w=21600"),
+            remaining: crate::images::ratelimit::parse_window("76;w=21600"),
+        })
+    }
+
     fn probe(&self, endpoints: &[crate::host::Endpoint], _: std::time::Duration) -> Vec<EndpointProbe> {
         endpoints
             .iter()
@@ -173,6 +183,7 @@ fn facts_are_read_from_proc_etc_and_sys_below_the_root() {
             },
         )],
         network_timeout: std::time::Duration::from_secs(1),
+        quota_url: Some(crate::images::ratelimit::DOCKER_HUB_PROBE.to_owned()),
     };
     let f = gather(&host, &req);
 
@@ -244,6 +255,8 @@ fn facts_are_read_from_proc_etc_and_sys_below_the_root() {
     assert_eq!(f.existing[0].kind, "k3s");
     assert!(f.existing[0].ours);
     assert_eq!(f.existing[0].active, Some(true));
+    let quota = f.quota.expect("Docker Hub resolved, so its quota was read");
+    assert_eq!(quota.limits.unwrap().remaining.unwrap().count, 76);
     let net = f.network.unwrap();
     assert_eq!(net[0].http, Ok(401));
     assert_eq!(net[0].dns, Ok(vec!["10.0.0.1".to_owned()]));
