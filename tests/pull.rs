@@ -602,3 +602,111 @@ fn a_short_retry_after_is_waited_out_and_a_long_one_stops_with_an_explanation() 
     assert!(err.contains("a classroom behind one NAT shares one quota"), "{err}");
     assert!(err.contains("--registry-mirror"), "{err}");
 }
+
+#[test]
+fn docker_hub_references_are_pulled_through_a_mirror_under_their_own_names() {
+    let reg = Registry::start();
+    let proxy = Proxy::start(&reg.host);
+    let p = Pusher::new(&reg);
+    let l = layer(120, 8000);
+    p.image(
+        "egovio/egov-user",
+        Some("v1"),
+        std::slice::from_ref(&l),
+        Format::Oci,
+        "amd64",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin(dir.path())
+        .args([
+            "pull",
+            "--registry-mirror",
+            &format!("http://{}", proxy.host),
+            "docker.io/egovio/egov-user:v1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(store_has(dir.path(), &support::sha256(&l)));
+    let seen = proxy.seen.lock().unwrap().clone();
+    assert!(
+        seen.iter().any(|s| s.path == "/v2/egovio/egov-user/manifests/v1"),
+        "{seen:#?}"
+    );
+    let index: Value = serde_json::from_slice(&std::fs::read(dir.path().join("store/index.json")).unwrap()).unwrap();
+    assert_eq!(
+        index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"],
+        "docker.io/egovio/egov-user:v1"
+    );
+}
+
+#[test]
+fn a_digest_pinned_reference_is_never_re_resolved() {
+    let reg = Registry::start();
+    let proxy = Proxy::start(&reg.host);
+    let p = Pusher::new(&reg);
+    let (digest, ..) = p.image("pin/app", Some("1"), &[layer(130, 4000)], Format::Oci, "amd64");
+    let dir = tempfile::tempdir().unwrap();
+    let image = format!("{}/pin/app:1@{digest}", proxy.host);
+    let out = bin(dir.path())
+        .args(["pull", "--insecure-registry", &proxy.host])
+        .arg(&image)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let seen = proxy.seen.lock().unwrap().clone();
+    assert!(
+        !seen.iter().any(|s| s.path.ends_with("/manifests/1")),
+        "the tag was looked up: {seen:#?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|s| s.method == "GET" && s.path.ends_with(&format!("/manifests/{digest}")))
+    );
+}
+
+#[test]
+fn a_partial_file_left_by_a_killed_pull_is_resumed_not_restarted() {
+    let reg = Registry::start();
+    let proxy = Proxy::start(&reg.host);
+    let p = Pusher::new(&reg);
+    let big = layer(140, 300_000);
+    p.image(
+        "killed/app",
+        Some("1"),
+        std::slice::from_ref(&big),
+        Format::Oci,
+        "amd64",
+    );
+    let digest = support::sha256(&big);
+    let dir = tempfile::tempdir().unwrap();
+    let partial = dir
+        .path()
+        .join("store/partial")
+        .join(format!("{}.partial", digest.trim_start_matches("sha256:")));
+    std::fs::create_dir_all(partial.parent().unwrap()).unwrap();
+    std::fs::write(&partial, &big[..100_000]).unwrap();
+    let out = bin(dir.path())
+        .args(["pull", "--insecure-registry", &proxy.host])
+        .arg(format!("{}/killed/app:1", proxy.host))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let gets: Vec<_> = proxy
+        .blob_requests()
+        .into_iter()
+        .filter(|s| s.path.ends_with(&digest))
+        .collect();
+    assert_eq!(gets.len(), 1);
+    assert_eq!(gets[0].range.as_deref(), Some("bytes=100000-"));
+    assert_eq!(
+        std::fs::read(
+            dir.path()
+                .join("store/blobs/sha256")
+                .join(digest.trim_start_matches("sha256:"))
+        )
+        .unwrap(),
+        big
+    );
+    assert!(!partial.exists());
+}
