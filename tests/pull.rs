@@ -629,8 +629,10 @@ fn docker_hub_references_are_pulled_through_a_mirror_under_their_own_names() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(store_has(dir.path(), &support::sha256(&l)));
     let seen = proxy.seen.lock().unwrap().clone();
+    // Same repository path on the mirror; `ns` names the upstream, as containerd does.
     assert!(
-        seen.iter().any(|s| s.path == "/v2/egovio/egov-user/manifests/v1"),
+        seen.iter()
+            .any(|s| s.path == "/v2/egovio/egov-user/manifests/v1?ns=docker.io"),
         "{seen:#?}"
     );
     let index: Value = serde_json::from_slice(&std::fs::read(dir.path().join("store/index.json")).unwrap()).unwrap();
