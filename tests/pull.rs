@@ -712,3 +712,39 @@ fn a_partial_file_left_by_a_killed_pull_is_resumed_not_restarted() {
     );
     assert!(!partial.exists());
 }
+
+/// Regression: on a terminal the bars draw from indicatif's ticker thread;
+/// the pull must still finish (it deadlocked when main held the stderr lock).
+#[test]
+fn on_a_terminal_the_progress_bars_draw_and_the_pull_finishes() {
+    let reg = Registry::start();
+    let p = Pusher::new(&reg);
+    let base = layer(150, 2_000_000);
+    for i in 0..3u64 {
+        p.image(
+            &format!("tty/s{i}"),
+            Some("1"),
+            &[base.clone(), layer(151 + i, 1_000_000)],
+            Format::Oci,
+            "amd64",
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let refs: Vec<String> = (0..3).map(|i| format!("{}/tty/s{i}:1", reg.host)).collect();
+    let inner = format!(
+        "DIGIT_QUICKSTART_RETRY_BASE_MS=5 {} pull --jobs 1 --data-dir {} --insecure-registry {} {}",
+        env!("CARGO_BIN_EXE_digit-quickstart"),
+        dir.path().display(),
+        reg.host,
+        refs.join(" ")
+    );
+    let out = std::process::Command::new("timeout")
+        .args(["60", "script", "-qec", &inner, "/dev/null"])
+        .env("TERM", "xterm")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "timed out or failed on a pty: {text}");
+    assert!(text.contains("Pulled 3 images:"), "{text}");
+    assert!(text.contains("done  "), "per-image lines were drawn: {text}");
+}

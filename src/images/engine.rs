@@ -353,9 +353,10 @@ impl Puller {
             }
         }
         for (i, r) in resolved.iter().enumerate() {
+            // A shared blob is fetched (and its bytes shown) under the first image needing it.
             let missing_bytes: u64 = missing
                 .iter()
-                .filter(|d| users[&d.digest].contains(&i))
+                .filter(|d| users[&d.digest][0] == i)
                 .map(|d| d.size)
                 .sum();
             self.reporter.event(&Event::Resolved {

@@ -7,6 +7,8 @@ use super::engine::PullSummary;
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum Event {
+    // `Resolved::missing_bytes`: what this image will fetch; shared blobs count
+    // under the first image that needs them, so the per-image sums add up.
     Resolving {
         images: usize,
     },
