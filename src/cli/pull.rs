@@ -160,7 +160,11 @@ pub fn run(s: &Settings, args: &PullArgs, host: &Host, printer: &mut Printer) ->
         printer.note(&format!("verified {checked} blobs: {} bad", bad.len()));
     }
 
-    let puller = Puller::new(opts.clone(), store.clone(), Arc::new(PullProgress::new(mode)));
+    let puller = Arc::new(Puller::new(
+        opts.clone(),
+        store.clone(),
+        Arc::new(PullProgress::new(mode)),
+    ));
     let (resolved, summary) = runtime
         .block_on(puller.pull(&images))
         .map_err(|e| Report::new(e, Exit::Failed))?;

@@ -305,7 +305,7 @@ impl Puller {
     }
 
     /// Pulls every image; returns what each resolved to and a summary.
-    pub async fn pull(&self, images: &[ImageRef]) -> Result<(Vec<Resolved>, PullSummary), PullError> {
+    pub async fn pull(self: &Arc<Self>, images: &[ImageRef]) -> Result<(Vec<Resolved>, PullSummary), PullError> {
         let started = Instant::now();
         let store_err = |source| PullError::Store {
             path: self.store.root().to_path_buf(),
@@ -382,17 +382,23 @@ impl Puller {
         });
 
         // The first image needing a blob is where it is fetched from.
+        // Each blob is its own task, so hashing and writing use every core.
         let remaining = Arc::new(std::sync::Mutex::new(remaining));
-        let tasks = missing.iter().map(|d| {
-            let sem = sem.clone();
-            let owner = users[&d.digest][0];
-            let image = &resolved[owner].image;
-            let remaining = remaining.clone();
-            let users = &users;
-            let resolved = &resolved;
-            async move {
+        let users = Arc::new(users);
+        let names: Arc<Vec<String>> = Arc::new(resolved.iter().map(|r| r.image.to_string()).collect());
+        let mut tasks = tokio::task::JoinSet::new();
+        for d in missing.iter().cloned() {
+            let (this, sem, remaining, users, names) = (
+                self.clone(),
+                sem.clone(),
+                remaining.clone(),
+                users.clone(),
+                names.clone(),
+            );
+            let image = resolved[users[&d.digest][0]].image.clone();
+            tasks.spawn(async move {
                 let _permit = sem.acquire().await.ok();
-                self.download(image, d).await?;
+                this.download(&image, &d).await?;
                 let done: Vec<usize> = {
                     let mut rem = remaining.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                     users[&d.digest]
@@ -405,16 +411,28 @@ impl Puller {
                         .collect()
                 };
                 for i in done {
-                    self.reporter.event(&Event::ImageDone {
-                        image: resolved[i].image.to_string(),
+                    this.reporter.event(&Event::ImageDone {
+                        image: names[i].clone(),
                         seconds: started.elapsed().as_secs_f64(),
                         cached: false,
                     });
                 }
                 Ok::<u64, PullError>(d.size)
+            });
+        }
+        let mut fetched_bytes = 0;
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok(Ok(n)) => fetched_bytes += n,
+                // The first failure ends the pull; partial files stay for a resume.
+                Ok(Err(e)) => {
+                    tasks.abort_all();
+                    return Err(e);
+                }
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(_) => {}
             }
-        });
-        let fetched_bytes: u64 = futures_util::future::try_join_all(tasks).await?.into_iter().sum();
+        }
 
         let entries: Vec<IndexEntry> = resolved
             .iter()
