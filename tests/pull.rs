@@ -748,3 +748,49 @@ fn on_a_terminal_the_progress_bars_draw_and_the_pull_finishes() {
     assert!(text.contains("Pulled 3 images:"), "{text}");
     assert!(text.contains("done  "), "per-image lines were drawn: {text}");
 }
+
+#[test]
+fn when_the_registry_ignores_range_the_blob_is_fetched_again_from_the_start() {
+    let reg = Registry::start();
+    let proxy = Proxy::start(&reg.host);
+    let p = Pusher::new(&reg);
+    let big = layer(160, 300_000);
+    p.image(
+        "norange/app",
+        Some("1"),
+        std::slice::from_ref(&big),
+        Format::Oci,
+        "amd64",
+    );
+    let digest = support::sha256(&big);
+    let dir = tempfile::tempdir().unwrap();
+    let partial = dir
+        .path()
+        .join("store/partial")
+        .join(format!("{}.partial", digest.trim_start_matches("sha256:")));
+    std::fs::create_dir_all(partial.parent().unwrap()).unwrap();
+    std::fs::write(&partial, &big[..100_000]).unwrap();
+    proxy.fault(Fault::StripRange { digest: digest.clone() });
+    let out = bin(dir.path())
+        .args(["pull", "--insecure-registry", &proxy.host])
+        .arg(format!("{}/norange/app:1", proxy.host))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let stored = std::fs::read(
+        dir.path()
+            .join("store/blobs/sha256")
+            .join(digest.trim_start_matches("sha256:")),
+    )
+    .unwrap();
+    assert_eq!(
+        stored.len(),
+        big.len(),
+        "the full answer replaced the partial file instead of being appended"
+    );
+    assert_eq!(stored, big);
+    assert!(
+        proxy.faults.lock().unwrap().is_empty(),
+        "the resume request was made and answered in full"
+    );
+}

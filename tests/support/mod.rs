@@ -448,6 +448,8 @@ pub enum Fault {
     Corrupt { digest: String },
     /// Answer HTTP 429 (with `Retry-After` seconds) instead of forwarding.
     TooMany { path_contains: String, retry_after: u64 },
+    /// Drop the Range header, as a registry that ignores Range would.
+    StripRange { digest: String },
 }
 
 /// A loopback TCP proxy in front of a registry: records every request and
@@ -543,6 +545,9 @@ fn upstream_pump(
                         Fault::Cut { digest, .. } | Fault::Corrupt { digest } => {
                             s.method == "GET" && s.path.ends_with(digest.as_str())
                         }
+                        Fault::StripRange { digest } => {
+                            s.method == "GET" && s.path.ends_with(digest.as_str()) && s.range.is_some()
+                        }
                         Fault::TooMany { path_contains, .. } => s.path.contains(path_contains.as_str()),
                     })
                     .map(|i| fs.remove(i))
@@ -561,6 +566,16 @@ fn upstream_pump(
                         body.len(),
                         if is_head { "" } else { body }
                     );
+                    continue;
+                }
+                Some(Fault::StripRange { .. }) => {
+                    let kept: String = head
+                        .split_inclusive("\r\n")
+                        .filter(|l| !l.to_ascii_lowercase().starts_with("range:"))
+                        .collect();
+                    if server.write_all(kept.as_bytes()).is_err() {
+                        return;
+                    }
                     continue;
                 }
                 Some(f) => *mode.lock().unwrap() = Some(f),
@@ -627,8 +642,8 @@ fn downstream_pump(mut server: TcpStream, mut client: TcpStream, mode: Arc<Mutex
                         }
                         body_seen = Some(seen_so_far + body_len);
                     }
-                    // Answered by the upstream side; never set as a mode.
-                    Fault::TooMany { .. } => {}
+                    // Handled on the request side; never set as a mode.
+                    Fault::TooMany { .. } | Fault::StripRange { .. } => {}
                 }
             }
         }
