@@ -412,12 +412,15 @@ fn json_output_is_one_event_per_state_change() {
             "resolving",
             "resolved",
             "downloading",
+            "blob-done",
+            "blob-done",
             "image-done",
             "finished",
             "summary"
         ]
     );
-    assert_eq!(events[4]["fetched_blobs"], 2);
+    assert_eq!(events[6]["fetched_blobs"], 2);
+    assert_eq!(events[3]["images"][0], format!("{}/json/a:1", reg.host));
 }
 
 /// The exported archive is imported by Debian's real containerd and keeps

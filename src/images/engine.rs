@@ -399,6 +399,11 @@ impl Puller {
             tasks.spawn(async move {
                 let _permit = sem.acquire().await.ok();
                 this.download(&image, &d).await?;
+                this.reporter.event(&Event::BlobDone {
+                    digest: d.digest.clone(),
+                    size: d.size,
+                    images: users[&d.digest].iter().map(|&i| names[i].clone()).collect(),
+                });
                 let done: Vec<usize> = {
                     let mut rem = remaining.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                     users[&d.digest]

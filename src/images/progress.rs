@@ -35,6 +35,12 @@ pub enum Event {
         attempt: u32,
         reason: String,
     },
+    /// A blob is verified and in the store; `images` are the ones waiting on it.
+    BlobDone {
+        digest: String,
+        size: u64,
+        images: Vec<String>,
+    },
     /// The registry asked to wait (HTTP 429 with a short Retry-After).
     Waiting {
         registry: String,

@@ -27,7 +27,8 @@ pub struct PullProgress {
 struct State {
     multi: Option<MultiProgress>,
     overall: Option<ProgressBar>,
-    per_image: HashMap<String, ProgressBar>,
+    /// Per image: its bar, blobs done, blobs waited on.
+    per_image: HashMap<String, (ProgressBar, usize, usize)>,
     image_bytes: HashMap<String, u64>,
     total: u64,
     done: u64,
@@ -128,7 +129,8 @@ impl Reporter for PullProgress {
                         Self::line(&format!("{image}: done after {seconds:.1}s"));
                     }
                 }
-                Event::Finished(_) => {}
+                // Too frequent for a line each; images report when done.
+                Event::BlobDone { .. } | Event::Finished(_) => {}
             },
             Mode::Bars => {
                 let Some(multi) = s.multi.clone() else { return };
@@ -140,11 +142,11 @@ impl Reporter for PullProgress {
                         ..
                     } if *missing_blobs > 0 => {
                         let bar = multi.add(ProgressBar::new(*missing_bytes));
-                        if let Ok(style) = ProgressStyle::with_template("  {msg:50!} {bytes:>10}/{total_bytes:10}") {
+                        if let Ok(style) = ProgressStyle::with_template("  {msg:64!} {bytes:>10}/{total_bytes:10}") {
                             bar.set_style(style);
                         }
-                        bar.set_message(image.clone());
-                        s.per_image.insert(image.clone(), bar);
+                        bar.set_message(format!("{image}  0/{missing_blobs} layers"));
+                        s.per_image.insert(image.clone(), (bar, 0, *missing_blobs));
                     }
                     Event::Downloading { bytes, .. } => {
                         let bar = multi.insert(0, ProgressBar::new(*bytes));
@@ -161,12 +163,12 @@ impl Reporter for PullProgress {
                             o.inc(*n);
                         }
                         *s.image_bytes.entry(image.clone()).or_default() += n;
-                        if let Some(b) = s.per_image.get(image) {
+                        if let Some((b, _, _)) = s.per_image.get(image) {
                             b.inc(*n);
                         }
                     }
                     Event::ImageDone { image, .. } => {
-                        if let Some(b) = s.per_image.remove(image) {
+                        if let Some((b, _, _)) = s.per_image.remove(image) {
                             b.finish_and_clear();
                             let _ = multi.println(format!("  done  {image}"));
                         }
@@ -179,11 +181,19 @@ impl Reporter for PullProgress {
                     Event::Waiting { registry, seconds, .. } => {
                         let _ = multi.println(format!("  {registry} asked to wait {seconds}s (HTTP 429)"));
                     }
+                    Event::BlobDone { images, .. } => {
+                        for image in images {
+                            if let Some((bar, done, total)) = s.per_image.get_mut(image) {
+                                *done += 1;
+                                bar.set_message(format!("{image}  {done}/{total} layers"));
+                            }
+                        }
+                    }
                     Event::Finished(_) => {
                         if let Some(o) = s.overall.take() {
                             o.finish_and_clear();
                         }
-                        for (_, b) in s.per_image.drain() {
+                        for (_, (b, _, _)) in s.per_image.drain() {
                             b.finish_and_clear();
                         }
                     }
