@@ -797,3 +797,21 @@ fn when_the_registry_ignores_range_the_blob_is_fetched_again_from_the_start() {
         "the resume request was made and answered in full"
     );
 }
+
+#[test]
+fn an_unwritable_store_is_named_with_what_to_do() {
+    let out = support::bin(std::path::Path::new("/proc/digit-quickstart-test"))
+        .args(["pull", "127.0.0.1:1/x/y:1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("error: could not write to the image store at `/proc/digit-quickstart-test/store`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: check that --data-dir points at a writable directory"),
+        "{err}"
+    );
+}

@@ -128,7 +128,7 @@ pub enum PullError {
     RateLimited { registry: String, detail: String },
     #[error("the registry sent an invalid manifest for {image}: {message}")]
     BadManifest { image: String, message: String },
-    #[error("image store at `{}`", path.display())]
+    #[error("could not write to the image store at `{}`", path.display())]
     Store {
         path: std::path::PathBuf,
         #[source]
@@ -159,6 +159,13 @@ impl crate::error::Diagnostic for PullError {
                 ],
             },
             Self::Download { .. } => vec!["run `pull` again: finished layers are kept and this one resumes".to_owned()],
+            Self::Store { source, .. } => match source.kind() {
+                std::io::ErrorKind::PermissionDenied => {
+                    vec!["run as root (sudo), or pass a --data-dir you can write".to_owned()]
+                }
+                std::io::ErrorKind::StorageFull => vec!["free disk space there; `digit-quickstart check` shows how much the profile needs".to_owned()],
+                _ => vec!["check that --data-dir points at a writable directory".to_owned()],
+            },
             _ => Vec::new(),
         }
     }
