@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod artifacts;
+
 use crate::layout::Layout;
 use crate::plan::{Phase, Step};
 use crate::profile::{Profile, Sha256Pin};
