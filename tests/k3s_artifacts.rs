@@ -12,9 +12,12 @@ use digit_quickstart::profile::Sha256Pin;
 
 /// Serves `files`; honours `Range: bytes=N-`; the first response for a name
 /// in `truncate` stops after that many bytes. Records (path, range) per request.
+/// Each request's path and Range start.
+type Requests = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
 struct Server {
     url: String,
-    requests: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    requests: Requests,
 }
 
 fn serve(files: HashMap<String, Vec<u8>>, truncate: HashMap<String, usize>) -> Server {
