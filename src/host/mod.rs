@@ -35,6 +35,14 @@ pub trait Fs: Send + Sync {
     fn create_dir_all(&self, path: &Path) -> io::Result<()>;
     /// Writes through a temporary file and a rename, so readers never see half a file.
     fn write_atomic(&self, path: &Path, contents: &[u8], mode: u32) -> io::Result<()>;
+    /// Copies `from` to `to` through a temporary file and a rename.
+    fn copy_atomic(&self, from: &Path, to: &Path, mode: u32) -> io::Result<()>;
+    /// Lowercase hex sha256 of a file's content.
+    fn sha256(&self, path: &Path) -> io::Result<String>;
+    /// Permission bits (`0o644`).
+    fn mode(&self, path: &Path) -> io::Result<u32>;
+    fn symlink(&self, target: &Path, link: &Path) -> io::Result<()>;
+    fn remove_file(&self, path: &Path) -> io::Result<()>;
 }
 
 /// Kernel and process identity.

@@ -1,7 +1,7 @@
 //! Real implementations of the file, system, environment and clock seams.
 
 use std::io::{self, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -25,6 +25,13 @@ impl RealFs {
         }
         self.root.join(path.strip_prefix("/").unwrap_or(path))
     }
+}
+
+fn temp_beside(target: &Path) -> io::Result<PathBuf> {
+    let name = target
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
+    Ok(target.with_file_name(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id())))
 }
 
 impl Fs for RealFs {
@@ -59,6 +66,41 @@ impl Fs for RealFs {
 
     fn create_dir_all(&self, path: &Path) -> io::Result<()> {
         std::fs::create_dir_all(self.at(path))
+    }
+
+    fn copy_atomic(&self, from: &Path, to: &Path, mode: u32) -> io::Result<()> {
+        let (from, target) = (self.at(from), self.at(to));
+        let tmp = temp_beside(&target)?;
+        let result = (|| {
+            std::fs::copy(&from, &tmp)?;
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))?;
+            std::fs::File::open(&tmp)?.sync_all()?;
+            std::fs::rename(&tmp, &target)
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    }
+
+    fn sha256(&self, path: &Path) -> io::Result<String> {
+        use sha2::Digest as _;
+        let mut file = std::fs::File::open(self.at(path))?;
+        let mut hasher = sha2::Sha256::new();
+        io::copy(&mut file, &mut hasher)?;
+        Ok(format!("{:x}", hasher.finalize()))
+    }
+
+    fn mode(&self, path: &Path) -> io::Result<u32> {
+        Ok(std::fs::metadata(self.at(path))?.mode() & 0o7777)
+    }
+
+    fn symlink(&self, target: &Path, link: &Path) -> io::Result<()> {
+        std::os::unix::fs::symlink(target, self.at(link))
+    }
+
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
+        std::fs::remove_file(self.at(path))
     }
 
     fn write_atomic(&self, path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {

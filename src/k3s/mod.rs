@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod artifacts;
+pub mod install;
 pub mod render;
 
 use crate::layout::Layout;

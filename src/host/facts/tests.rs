@@ -123,6 +123,21 @@ impl crate::host::Fs for FixtureFs {
     fn write_atomic(&self, p: &Path, c: &[u8], m: u32) -> std::io::Result<()> {
         self.0.write_atomic(p, c, m)
     }
+    fn copy_atomic(&self, f: &Path, t: &Path, m: u32) -> std::io::Result<()> {
+        self.0.copy_atomic(f, t, m)
+    }
+    fn sha256(&self, p: &Path) -> std::io::Result<String> {
+        self.0.sha256(p)
+    }
+    fn mode(&self, p: &Path) -> std::io::Result<u32> {
+        self.0.mode(p)
+    }
+    fn symlink(&self, t: &Path, l: &Path) -> std::io::Result<()> {
+        self.0.symlink(t, l)
+    }
+    fn remove_file(&self, p: &Path) -> std::io::Result<()> {
+        self.0.remove_file(p)
+    }
 }
 
 fn write(root: &Path, rel: &str, text: &str) {
