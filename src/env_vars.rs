@@ -13,3 +13,5 @@ pub const SUDO_USER: &str = "SUDO_USER";
 pub const HOME: &str = "HOME";
 /// Testing only: first retry delay in milliseconds (default 500).
 pub const RETRY_BASE_MS: &str = "DIGIT_QUICKSTART_RETRY_BASE_MS";
+/// Hidden `--root`: every host path is read and written below this directory.
+pub const ROOT: &str = "DIGIT_QUICKSTART_ROOT";

@@ -20,6 +20,7 @@ fn bin() -> Command {
         "DIGIT_QUICKSTART_PROFILE",
         "DIGIT_QUICKSTART_DATA_DIR",
         "DIGIT_QUICKSTART_HOST_FACTS",
+        "DIGIT_QUICKSTART_ROOT",
     ] {
         cmd.env_remove(var);
     }
@@ -376,4 +377,42 @@ fn on_a_terminal_auto_colour_is_on_and_no_color_turns_it_off() {
     assert!(tty.contains("\u{1b}[32mpass"), "green pass on a terminal: {tty:?}");
     assert!(tty.contains("Host check for profile dev"));
     assert!(!run("NO_COLOR=1").contains('\u{1b}'));
+}
+
+/// `--root` reads every host file below a directory: a prepared tree makes
+/// `check` see a different machine, with no fact overrides.
+#[test]
+fn root_makes_check_read_a_prepared_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let put = |rel: &str, text: &str| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    put(
+        "etc/os-release",
+        "ID=ubuntu\nVERSION_ID=\"24.04\"\nPRETTY_NAME=\"Ubuntu 24.04 LTS\"\n",
+    );
+    put("proc/1/comm", "systemd\n");
+    std::fs::create_dir_all(root.join("run/systemd/system")).unwrap();
+    put("usr/local/bin/k3s", "");
+    put(
+        "etc/systemd/system/k3s.service",
+        "# Managed by digit-quickstart: rewritten on every install.\n",
+    );
+    let out = bin()
+        .args(["check", "--offline", "--output", "json", "--root"])
+        .arg(root)
+        .args(["--data-dir", "/var/lib/dq"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["host"]["os"]["pretty_name"], "Ubuntu 24.04 LTS");
+    assert_eq!(doc["host"]["init"]["systemd"], true);
+    assert_eq!(doc["host"]["existing"][0]["ours"], true, "{}", doc["host"]["existing"]);
+    assert!(
+        root.join("var/lib/dq/preflight.json").exists(),
+        "results land below the root too"
+    );
 }

@@ -68,6 +68,10 @@ struct GlobalArgs {
     /// When to use colour (NO_COLOR is honoured under `auto`)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+
+    /// Treat DIR as `/` for every host file (tests and dry runs)
+    #[arg(long, global = true, hide = true, value_name = "DIR", env = env_vars::ROOT)]
+    root: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -152,7 +156,19 @@ pub fn run(args: Vec<OsString>, host: &Host, term: Terminal, out: &mut dyn Write
         quiet,
         verbose,
         color,
+        root,
     } = global;
+    let rooted;
+    let host = match root {
+        Some(dir) => {
+            rooted = Host {
+                fs: Box::new(crate::host::RealFs::new(dir)),
+                ..Host::real()
+            };
+            &rooted
+        }
+        None => host,
+    };
     let color_out = crate::ui::resolve_color(color, host.env.as_ref(), term.stdout);
     let color_err = crate::ui::resolve_color(color, host.env.as_ref(), term.stderr);
     init_logging(verbose);
