@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 pub mod artifacts;
 pub mod install;
 pub mod render;
+pub mod wait;
 
 use crate::layout::Layout;
 use crate::plan::{Phase, Step};

@@ -1,0 +1,207 @@
+//! Readiness waits against an in-process fake Kubernetes API (no API server
+//! runs on the CI machine), fed with the real-shaped objects in
+//! tests/fixtures/k8s: the node goes NotReady → Ready, CoreDNS progresses to
+//! available, the storage class appears; and two timeouts with diagnosis.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use digit_quickstart::k3s::wait::{Condition, WaitTimeout, k3s_conditions, wait_all};
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/tests/fixtures/k8s/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+/// Each path answers its responses in turn, repeating the last one.
+type Script = HashMap<&'static str, Vec<(u16, String)>>;
+
+fn fake_api(script: Script) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let script = Arc::new(Mutex::new(script));
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let script = script.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut conn = conn;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let path = line
+                        .split_whitespace()
+                        .nth(1)
+                        .unwrap_or("/")
+                        .split('?')
+                        .next()
+                        .unwrap_or("/")
+                        .to_owned();
+                    loop {
+                        let mut h = String::new();
+                        if reader.read_line(&mut h).unwrap_or(0) <= 2 {
+                            break;
+                        }
+                    }
+                    let (status, body) = {
+                        let mut s = script.lock().unwrap();
+                        match s.get_mut(path.as_str()) {
+                            Some(seq) if seq.len() > 1 => seq.remove(0),
+                            Some(seq) => seq[0].clone(),
+                            None => (404, r#"{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404}"#.to_owned()),
+                        }
+                    };
+                    let reason = if status == 200 { "OK" } else { "Error" };
+                    let _ = write!(
+                        conn,
+                        "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                }
+            });
+        }
+    });
+    url
+}
+
+fn client(url: &str) -> kube::Client {
+    let config = kube::Config::new(url.parse().unwrap());
+    kube::Client::try_from(config).unwrap()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+const NOT_FOUND: &str = r#"{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404}"#;
+
+#[test]
+fn k3s_coming_up_passes_every_named_condition_in_order_with_live_status() {
+    let url = fake_api(Script::from([
+        (
+            "/readyz",
+            vec![(500, "[-]poststarthook/rbac failed".into()), (200, "ok".into())],
+        ),
+        (
+            "/api/v1/nodes/digit-vm",
+            vec![
+                (404, NOT_FOUND.into()),
+                (200, fixture("node-notready.json")),
+                (200, fixture("node-ready.json")),
+            ],
+        ),
+        (
+            "/apis/apps/v1/namespaces/kube-system/deployments/coredns",
+            vec![
+                (200, fixture("coredns-progressing.json")),
+                (200, fixture("coredns-available.json")),
+            ],
+        ),
+        (
+            "/apis/storage.k8s.io/v1/storageclasses/local-path",
+            vec![(404, NOT_FOUND.into()), (200, fixture("storageclass-local-path.json"))],
+        ),
+    ]));
+    let seen = Mutex::new(Vec::new());
+    let status =
+        |name: &str, met: bool, what: &str, _: Duration| seen.lock().unwrap().push(format!("{name}: {met} {what}"));
+    let rt = runtime();
+    rt.block_on(async {
+        let c = client(&url);
+        wait_all(&c, &k3s_conditions("digit-vm"), Duration::from_millis(10), &status).await
+    })
+    .unwrap();
+    let seen = seen.into_inner().unwrap();
+    let has = |s: &str| seen.iter().any(|l| l.contains(s));
+    assert!(
+        has("node digit-vm Ready: false node digit-vm not registered yet"),
+        "{seen:#?}"
+    );
+    assert!(
+        has("Ready=False (KubeletNotReady: container runtime network not ready"),
+        "{seen:#?}"
+    );
+    assert!(has("CoreDNS available: false 0/1 replicas available"), "{seen:#?}");
+    assert!(has("CoreDNS available: true 1/1 replicas available"));
+    assert!(has("storage class local-path present: true present"));
+    let first_met: Vec<&String> = seen.iter().filter(|l| l.contains(": true")).collect();
+    assert_eq!(first_met.len(), 4, "each condition met once, in order: {first_met:?}");
+    assert!(first_met[0].starts_with("API server /readyz"));
+}
+
+#[test]
+fn a_node_that_never_becomes_ready_times_out_with_its_conditions_and_a_hint() {
+    let url = fake_api(Script::from([
+        ("/readyz", vec![(200, "ok".into())]),
+        ("/api/v1/nodes/digit-vm", vec![(200, fixture("node-notready.json"))]),
+    ]));
+    let conditions = vec![
+        (Condition::ApiReady, Duration::from_secs(5)),
+        (Condition::NodeReady("digit-vm".into()), Duration::from_millis(200)),
+    ];
+    let err: WaitTimeout = runtime()
+        .block_on(async { wait_all(&client(&url), &conditions, Duration::from_millis(20), &|_, _, _, _| {}).await })
+        .unwrap_err();
+    assert_eq!(err.name, "node digit-vm Ready");
+    assert!(
+        err.to_string()
+            .starts_with("timed out after 0s waiting for node digit-vm Ready; last seen: Ready=False (KubeletNotReady"),
+        "{err}"
+    );
+    assert!(
+        err.diagnosis
+            .iter()
+            .any(|d| d.starts_with("node condition MemoryPressure=False")),
+        "{:?}",
+        err.diagnosis
+    );
+    assert!(err.diagnosis.iter().any(|d| d.contains("cni plugin not initialized")));
+    assert!(err.hint.contains("journalctl -u k3s"));
+}
+
+#[test]
+fn coredns_stuck_on_its_image_is_explained_from_pod_state_and_warning_events() {
+    let url = fake_api(Script::from([
+        (
+            "/apis/apps/v1/namespaces/kube-system/deployments/coredns",
+            vec![(200, fixture("coredns-progressing.json"))],
+        ),
+        (
+            "/api/v1/namespaces/kube-system/pods",
+            vec![(200, fixture("coredns-pods.json"))],
+        ),
+        (
+            "/api/v1/namespaces/kube-system/events",
+            vec![(200, fixture("coredns-events.json"))],
+        ),
+    ]));
+    let conditions = vec![(Condition::CoreDnsAvailable, Duration::from_millis(100))];
+    let err = runtime()
+        .block_on(async { wait_all(&client(&url), &conditions, Duration::from_millis(20), &|_, _, _, _| {}).await })
+        .unwrap_err();
+    assert_eq!(err.last_seen, "0/1 replicas available");
+    assert_eq!(
+        err.diagnosis[0],
+        "pod coredns-ff8999cc5-x7kq2: Pending, waiting: ImagePullBackOff: Back-off pulling image \"rancher/mirrored-coredns-coredns:1.12.0\""
+    );
+    assert!(
+        err.diagnosis[1].starts_with("  event Failed: Failed to pull image"),
+        "{:?}",
+        err.diagnosis
+    );
+    assert_eq!(
+        err.diagnosis.len(),
+        2,
+        "Normal events are left out: {:?}",
+        err.diagnosis
+    );
+    let detail = digit_quickstart::error::Diagnostic::detail(&err).unwrap();
+    assert!(detail.contains("no such host"));
+}
