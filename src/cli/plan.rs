@@ -1,7 +1,5 @@
 //! `plan`: print what `install` would do, changing nothing.
 
-use std::path::PathBuf;
-
 use clap::Args;
 
 use super::Settings;
@@ -22,7 +20,7 @@ pub struct PlanArgs {
 
 pub fn run(s: &Settings, args: &PlanArgs, host: &Host, printer: &mut Printer) -> Result<Exit, Report> {
     let (profile, facts, pre) = super::check::evaluate(s, &args.ignore_check, args.offline, host, printer)?;
-    let home = invoking_home(host);
+    let home = crate::k3s::kubeconfig::invoking_user(host.fs.as_ref(), host.env.as_ref()).home;
     let plan = crate::plan::build(&profile, &facts, &pre, &s.layout, &home);
     match s.output {
         Output::Json => printer.json(&plan),
@@ -32,28 +30,4 @@ pub fn run(s: &Settings, args: &PlanArgs, host: &Host, printer: &mut Printer) ->
         }
     }
     Ok(Exit::Success)
-}
-
-/// Home of the user who ran sudo (their kubeconfig goes there), else $HOME.
-fn invoking_home(host: &Host) -> PathBuf {
-    if let Some(user) = host
-        .env
-        .var(crate::env_vars::SUDO_USER)
-        .filter(|u| !u.is_empty() && u != "root")
-    {
-        let passwd = host
-            .fs
-            .read_to_string(std::path::Path::new("/etc/passwd"))
-            .unwrap_or_default();
-        if let Some(home) = passwd.lines().find_map(|l| {
-            let f: Vec<&str> = l.split(':').collect();
-            (f.len() >= 6 && f[0] == user).then(|| PathBuf::from(f[5]))
-        }) {
-            return home;
-        }
-        return PathBuf::from("/home").join(user);
-    }
-    host.env
-        .var(crate::env_vars::HOME)
-        .map_or_else(|| PathBuf::from("/root"), PathBuf::from)
 }

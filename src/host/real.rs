@@ -103,6 +103,10 @@ impl Fs for RealFs {
         std::fs::remove_file(self.at(path))
     }
 
+    fn chown(&self, path: &Path, uid: u32, gid: u32) -> io::Result<()> {
+        std::os::unix::fs::chown(self.at(path), Some(uid), Some(gid))
+    }
+
     fn write_atomic(&self, path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
         let target = self.at(path);
         let name = target

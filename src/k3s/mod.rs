@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 pub mod artifacts;
 pub mod install;
+pub mod kubeconfig;
 pub mod render;
 pub mod wait;
 

@@ -138,6 +138,9 @@ impl crate::host::Fs for FixtureFs {
     fn remove_file(&self, p: &Path) -> std::io::Result<()> {
         self.0.remove_file(p)
     }
+    fn chown(&self, p: &Path, u: u32, g: u32) -> std::io::Result<()> {
+        self.0.chown(p, u, g)
+    }
 }
 
 fn write(root: &Path, rel: &str, text: &str) {
