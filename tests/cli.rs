@@ -265,7 +265,7 @@ fn an_invalid_profile_file_exits_2_naming_file_line_and_column() {
 
 #[test]
 fn commands_not_built_yet_exit_3_without_claiming_success() {
-    for cmd in ["install", "status", "reset", "uninstall", "doctor", "bundle", "serve"] {
+    for cmd in ["install", "status", "reset", "doctor", "bundle", "serve"] {
         let out = bin().arg(cmd).arg("--yes").output().unwrap();
         assert_eq!(out.status.code(), Some(3), "{cmd}");
         assert!(out.stdout.is_empty(), "{cmd}");
@@ -415,4 +415,20 @@ fn root_makes_check_read_a_prepared_tree() {
         root.join("var/lib/dq/preflight.json").exists(),
         "results land below the root too"
     );
+}
+
+/// Without a terminal, uninstall never asks: it refuses, changes nothing and
+/// says to pass --yes.
+#[test]
+fn uninstall_without_yes_and_without_a_terminal_refuses_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("etc/rancher/k3s")).unwrap();
+    let out = bin().args(["uninstall", "--root"]).arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("standard input is not a terminal") && err.contains("hint: pass --yes"),
+        "{err}"
+    );
+    assert!(dir.path().join("etc/rancher/k3s").exists());
 }

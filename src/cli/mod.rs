@@ -3,6 +3,7 @@
 mod check;
 mod plan;
 mod pull;
+mod uninstall;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -88,8 +89,8 @@ enum Command {
     Status(Pending),
     /// Remove the deployed app, keeping k3s and the image store
     Reset(Pending),
-    /// Remove everything digit-quickstart installed
-    Uninstall(Pending),
+    /// Remove k3s and everything digit-quickstart installed (asks unless --yes)
+    Uninstall(uninstall::UninstallArgs),
     /// Collect a diagnostics archive (secrets redacted)
     Doctor(Pending),
     /// Build or verify an offline bundle
@@ -209,7 +210,7 @@ pub fn run(args: Vec<OsString>, host: &Host, term: Terminal, out: &mut dyn Write
         Command::Install(_) => not_yet("install", "the end-to-end install"),
         Command::Status(_) => not_yet("status", "the end-to-end install"),
         Command::Reset(_) => not_yet("reset", "the end-to-end install"),
-        Command::Uninstall(_) => not_yet("uninstall", "the k3s lifecycle"),
+        Command::Uninstall(args) => uninstall::run(&settings, &args, host, &mut printer),
         Command::Doctor(_) => not_yet("doctor", "the end-to-end install"),
         Command::Bundle(_) => not_yet("bundle", "offline bundles"),
         Command::Serve(_) => not_yet("serve", "offline bundles and classrooms"),

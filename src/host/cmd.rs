@@ -10,6 +10,8 @@ pub struct Cmd {
     pub args: Vec<String>,
     /// What this does, in words a user understands ("ask systemd whether k3s runs").
     pub summary: String,
+    /// Fed to the command's standard input (never logged: it may hold rules or secrets).
+    pub stdin: Option<String>,
 }
 
 impl Cmd {
@@ -18,11 +20,17 @@ impl Cmd {
             program: program.to_owned(),
             args: Vec::new(),
             summary: summary.to_owned(),
+            stdin: None,
         }
     }
 
     pub fn arg(mut self, arg: impl Into<String>) -> Self {
         self.args.push(arg.into());
+        self
+    }
+
+    pub fn stdin(mut self, input: String) -> Self {
+        self.stdin = Some(input);
         self
     }
 
@@ -87,16 +95,30 @@ pub struct ProcessRunner;
 impl Runner for ProcessRunner {
     fn output(&self, cmd: &Cmd) -> Result<CmdOutput, CmdError> {
         tracing::debug!(argv = %cmd.argv(), summary = %cmd.summary, "running command");
+        let spawn_err = |source| CmdError::Spawn {
+            summary: cmd.summary.clone(),
+            argv: cmd.argv(),
+            source,
+        };
+        let stdin = if cmd.stdin.is_some() {
+            std::process::Stdio::piped()
+        } else {
+            std::process::Stdio::null()
+        };
         #[allow(clippy::disallowed_methods)] // this is the one sanctioned place
-        let out = Command::new(&cmd.program)
+        let mut child = Command::new(&cmd.program)
             .args(&cmd.args)
-            .stdin(std::process::Stdio::null())
-            .output()
-            .map_err(|source| CmdError::Spawn {
-                summary: cmd.summary.clone(),
-                argv: cmd.argv(),
-                source,
-            })?;
+            .stdin(stdin)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(spawn_err)?;
+        if let (Some(input), Some(mut pipe)) = (&cmd.stdin, child.stdin.take()) {
+            use std::io::Write as _;
+            // A command that exits without reading all input is judged by its status.
+            let _ = pipe.write_all(input.as_bytes());
+        }
+        let out = child.wait_with_output().map_err(spawn_err)?;
         let result = CmdOutput {
             code: out.status.code(),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -135,6 +157,19 @@ mod tests {
             .unwrap();
         assert_eq!(out.stdout, "hi\n");
         assert_eq!(out.code, Some(0));
+    }
+
+    #[test]
+    fn stdin_is_fed_to_the_command() {
+        let out = ProcessRunner
+            .run(
+                &Cmd::new("sh", "count lines")
+                    .arg("-c")
+                    .arg("wc -l")
+                    .stdin("a\nb\n".into()),
+            )
+            .unwrap();
+        assert_eq!(out.stdout.trim(), "2");
     }
 
     #[test]

@@ -44,6 +44,7 @@ pub trait Fs: Send + Sync {
     fn symlink(&self, target: &Path, link: &Path) -> io::Result<()>;
     fn remove_file(&self, path: &Path) -> io::Result<()>;
     fn chown(&self, path: &Path, uid: u32, gid: u32) -> io::Result<()>;
+    fn remove_dir_all(&self, path: &Path) -> io::Result<()>;
 }
 
 /// Kernel and process identity.

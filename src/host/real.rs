@@ -103,6 +103,10 @@ impl Fs for RealFs {
         std::fs::remove_file(self.at(path))
     }
 
+    fn remove_dir_all(&self, path: &Path) -> io::Result<()> {
+        std::fs::remove_dir_all(self.at(path))
+    }
+
     fn chown(&self, path: &Path, uid: u32, gid: u32) -> io::Result<()> {
         std::os::unix::fs::chown(self.at(path), Some(uid), Some(gid))
     }

@@ -8,6 +8,7 @@ pub mod artifacts;
 pub mod install;
 pub mod kubeconfig;
 pub mod render;
+pub mod uninstall;
 pub mod wait;
 
 use crate::layout::Layout;

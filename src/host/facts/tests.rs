@@ -141,6 +141,9 @@ impl crate::host::Fs for FixtureFs {
     fn chown(&self, p: &Path, u: u32, g: u32) -> std::io::Result<()> {
         self.0.chown(p, u, g)
     }
+    fn remove_dir_all(&self, p: &Path) -> std::io::Result<()> {
+        self.0.remove_dir_all(p)
+    }
 }
 
 fn write(root: &Path, rel: &str, text: &str) {
