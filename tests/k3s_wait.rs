@@ -205,3 +205,209 @@ fn coredns_stuck_on_its_image_is_explained_from_pod_state_and_warning_events() {
     let detail = digit_quickstart::error::Diagnostic::detail(&err).unwrap();
     assert!(detail.contains("no such host"));
 }
+
+mod lifecycle {
+    //! `k3s::lifecycle::install` end to end on a scratch root: verified local
+    //! artifacts, files, a simulated systemd that "starts k3s" by writing its
+    //! kubeconfig (pointing at the fake API), the waits, the user's kubeconfig;
+    //! then a second run that changes nothing.
+    use super::*;
+    use digit_quickstart::host::{Cmd, CmdError, CmdOutput, Env, Host, RealFs, Runner};
+    use digit_quickstart::k3s::lifecycle::{Request, install};
+    use digit_quickstart::k3s::render::K3sSettings;
+    use digit_quickstart::layout::Layout;
+    use std::path::Path;
+
+    struct Systemd {
+        root: std::path::PathBuf,
+        api: String,
+        started: Mutex<bool>,
+        log: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl Runner for Systemd {
+        fn output(&self, cmd: &Cmd) -> Result<CmdOutput, CmdError> {
+            let argv = cmd.argv();
+            self.log.lock().unwrap().push(argv.clone());
+            let mut started = self.started.lock().unwrap();
+            let stdout = match argv.as_str() {
+                "systemctl is-active k3s.service" => {
+                    if *started {
+                        "active"
+                    } else {
+                        "inactive"
+                    }
+                }
+                "systemctl is-enabled k3s.service" => {
+                    if *started {
+                        "enabled"
+                    } else {
+                        "disabled"
+                    }
+                }
+                "systemctl enable --now k3s.service" => {
+                    *started = true;
+                    let kc = self.root.join("etc/rancher/k3s/k3s.yaml");
+                    let text = format!(
+                        "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: {}\n  name: default\ncontexts:\n- context:\n    cluster: default\n    user: default\n  name: default\ncurrent-context: default\nusers:\n- name: default\n  user: {{}}\n",
+                        self.api
+                    );
+                    std::fs::write(kc, text).unwrap();
+                    ""
+                }
+                _ => "",
+            };
+            Ok(CmdOutput {
+                code: Some(if stdout == "inactive" || stdout == "disabled" {
+                    3
+                } else {
+                    0
+                }),
+                stdout: format!("{stdout}\n"),
+                stderr: String::new(),
+            })
+        }
+    }
+
+    struct Sudo;
+    impl Env for Sudo {
+        fn var(&self, name: &str) -> Option<String> {
+            (name == "SUDO_USER").then(|| "evaluator".to_owned())
+        }
+    }
+
+    fn ready_api() -> String {
+        fake_api(Script::from([
+            ("/readyz", vec![(200, "ok".into())]),
+            (
+                "/api/v1/nodes/digit-vm",
+                vec![(200, fixture("node-notready.json")), (200, fixture("node-ready.json"))],
+            ),
+            (
+                "/apis/apps/v1/namespaces/kube-system/deployments/coredns",
+                vec![(200, fixture("coredns-available.json"))],
+            ),
+            (
+                "/apis/storage.k8s.io/v1/storageclasses/local-path",
+                vec![(200, fixture("storageclass-local-path.json"))],
+            ),
+        ]))
+    }
+
+    fn profile_pinned_to(binary: &[u8], airgap: &[u8]) -> digit_quickstart::profile::Profile {
+        let hex = digit_quickstart::k3s::artifacts::sha256_hex;
+        let text = digit_quickstart::profile::EMBEDDED[0]
+            .2
+            .replacen("sha256: unpinned", &format!("sha256: {}", hex(binary)), 1)
+            .replacen("sha256: unpinned", &format!("sha256: {}", hex(airgap)), 1);
+        digit_quickstart::profile::parse(&text, "test").unwrap()
+    }
+
+    fn scratch() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let put = |rel: &str, bytes: &[u8]| {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, bytes).unwrap();
+        };
+        put(
+            "etc/passwd",
+            b"root:x:0:0::/root:/bin/sh\nevaluator:x:1000:1000::/home/evaluator:/bin/sh\n",
+        );
+        put("media/k3s", b"k3s binary");
+        put("media/k3s-airgap-images-amd64.tar.zst", b"airgap images");
+        std::fs::create_dir_all(dir.path().join("etc/rancher/k3s")).unwrap();
+        dir
+    }
+
+    fn request<'a>(profile: &'a digit_quickstart::profile::Profile, layout: &'a Layout) -> Request<'a> {
+        Request {
+            profile,
+            layout,
+            arch: "amd64",
+            settings: K3sSettings {
+                node_name: "digit-vm".into(),
+                ..K3sSettings::default()
+            },
+            artifacts_from: Some("/media".into()),
+            http: digit_quickstart::host::net::http_client(Duration::from_secs(5)).unwrap(),
+            poll: Duration::from_millis(10),
+            timeout: Some(Duration::from_secs(5)),
+        }
+    }
+
+    #[test]
+    fn install_then_reinstall_is_a_no_op() {
+        let dir = scratch();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let systemd = Systemd {
+            root: dir.path().into(),
+            api: ready_api(),
+            started: Mutex::new(false),
+            log: log.clone(),
+        };
+        let host = Host {
+            fs: Box::new(RealFs::new(dir.path())),
+            cmd: Box::new(systemd),
+            env: Box::new(Sudo),
+            ..Host::real()
+        };
+        let profile = profile_pinned_to(b"k3s binary", b"airgap images");
+        let layout = Layout::new("/var/lib/digit-quickstart");
+        let rt = runtime();
+        let first = rt
+            .block_on(install(&host, &request(&profile, &layout), &|_| {}))
+            .unwrap();
+        assert!(!first.unchanged);
+        assert_eq!(
+            std::fs::read(dir.path().join("usr/local/bin/k3s")).unwrap(),
+            b"k3s binary"
+        );
+        assert_eq!(
+            first.kubeconfig,
+            Path::new("/home/evaluator/.kube/digit-quickstart.yaml")
+        );
+        assert!(dir.path().join("home/evaluator/.kube/digit-quickstart.yaml").exists());
+        let mutations = |log: &[String]| log.iter().filter(|l| !l.contains(" is-")).cloned().collect::<Vec<_>>();
+        assert_eq!(
+            mutations(&log.lock().unwrap()),
+            vec!["systemctl daemon-reload", "systemctl enable --now k3s.service"]
+        );
+
+        log.lock().unwrap().clear();
+        let second = rt
+            .block_on(install(&host, &request(&profile, &layout), &|_| {}))
+            .unwrap();
+        assert!(second.unchanged, "{:?}", second.files);
+        assert!(
+            mutations(&log.lock().unwrap()).is_empty(),
+            "no restart: {:?}",
+            log.lock().unwrap()
+        );
+    }
+
+    #[test]
+    fn a_local_artifact_that_does_not_match_its_pin_installs_nothing() {
+        let dir = scratch();
+        let systemd = Systemd {
+            root: dir.path().into(),
+            api: ready_api(),
+            started: Mutex::new(false),
+            log: Arc::default(),
+        };
+        let host = Host {
+            fs: Box::new(RealFs::new(dir.path())),
+            cmd: Box::new(systemd),
+            env: Box::new(Sudo),
+            ..Host::real()
+        };
+        let profile = profile_pinned_to(b"the published k3s", b"airgap images");
+        let layout = Layout::new("/var/lib/digit-quickstart");
+        let err = runtime()
+            .block_on(install(&host, &request(&profile, &layout), &|_| {}))
+            .unwrap_err();
+        assert!(err.chain()[0].contains("does not match its pin"), "{:?}", err.chain());
+        assert!(!dir.path().join("usr/local/bin/k3s").exists());
+        assert!(!dir.path().join("etc/systemd/system/k3s.service").exists());
+    }
+}

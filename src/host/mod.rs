@@ -45,6 +45,9 @@ pub trait Fs: Send + Sync {
     fn remove_file(&self, path: &Path) -> io::Result<()>;
     fn chown(&self, path: &Path, uid: u32, gid: u32) -> io::Result<()>;
     fn remove_dir_all(&self, path: &Path) -> io::Result<()>;
+    /// Where a host path really is (below `--root` when one is set), for
+    /// code that must open it itself (streaming downloads, kube's config).
+    fn real_path(&self, path: &Path) -> PathBuf;
 }
 
 /// Kernel and process identity.

@@ -103,6 +103,10 @@ impl Fs for RealFs {
         std::fs::remove_file(self.at(path))
     }
 
+    fn real_path(&self, path: &Path) -> PathBuf {
+        self.at(path)
+    }
+
     fn remove_dir_all(&self, path: &Path) -> io::Result<()> {
         std::fs::remove_dir_all(self.at(path))
     }

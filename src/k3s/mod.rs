@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 pub mod artifacts;
 pub mod install;
 pub mod kubeconfig;
+pub mod lifecycle;
 pub mod render;
 pub mod uninstall;
 pub mod wait;

@@ -144,6 +144,9 @@ impl crate::host::Fs for FixtureFs {
     fn remove_dir_all(&self, p: &Path) -> std::io::Result<()> {
         self.0.remove_dir_all(p)
     }
+    fn real_path(&self, p: &Path) -> PathBuf {
+        self.0.real_path(p)
+    }
 }
 
 fn write(root: &Path, rel: &str, text: &str) {

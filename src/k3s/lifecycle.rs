@@ -1,0 +1,181 @@
+//! Installing k3s end to end: verified artifacts → files → systemd → named
+//! waits → the user's kubeconfig. A second run on a healthy host changes
+//! nothing and says so.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::artifacts::{self, ArtifactSpec};
+use super::install::{self, FileChange, Inputs, ServiceStep};
+use super::render::K3sSettings;
+use super::{kubeconfig, wait};
+use crate::error::{Exit, Report};
+use crate::host::Host;
+use crate::layout::Layout;
+use crate::profile::Profile;
+
+pub struct Request<'a> {
+    pub profile: &'a Profile,
+    pub layout: &'a Layout,
+    /// Debian-style architecture of this host.
+    pub arch: &'a str,
+    pub settings: K3sSettings,
+    /// Take the artifacts from this directory (still verified) instead of downloading.
+    pub artifacts_from: Option<PathBuf>,
+    pub http: reqwest::Client,
+    pub poll: Duration,
+    /// Overrides each condition's timeout (tests).
+    pub timeout: Option<Duration>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Outcome {
+    pub version: String,
+    pub files: Vec<FileChange>,
+    pub service: Vec<ServiceStep>,
+    /// Nothing was written and the service was left alone.
+    pub unchanged: bool,
+    pub kubeconfig: PathBuf,
+}
+
+/// What the caller shows while it runs.
+pub enum Progress<'a> {
+    Downloading(&'a str),
+    Placed(&'a FileChange),
+    Service(ServiceStep),
+    Waiting {
+        name: &'a str,
+        met: bool,
+        seen: &'a str,
+        elapsed: Duration,
+    },
+}
+
+pub async fn install(host: &Host, req: &Request<'_>, progress: &(dyn Fn(Progress) + Sync)) -> Result<Outcome, Report> {
+    let profile = req.profile;
+    let version = profile.k3s.version.clone();
+    let arts = profile.k3s_artifacts(req.arch).ok_or_else(|| {
+        Report::msg(
+            format!("profile {} has no k3s artifacts for {}", profile.name, req.arch),
+            Exit::Usage,
+        )
+    })?;
+    let mut paths = Vec::new();
+    for art in [&arts.binary, &arts.airgap_images] {
+        let spec = ArtifactSpec {
+            name: art.name.clone(),
+            url: super::artifact_url(profile, &art.name),
+            sha256: art.sha256.clone(),
+        };
+        let path = match &req.artifacts_from {
+            Some(dir) => {
+                let path = host.fs.real_path(&dir.join(&art.name));
+                artifacts::verify_file(&spec, &path)
+                    .await
+                    .map_err(|e| Report::new(e, Exit::Failed))?;
+                path
+            }
+            None => {
+                progress(Progress::Downloading(&art.name));
+                let cache = host.fs.real_path(&req.layout.k3s_cache(&version));
+                artifacts::fetch(&req.http, &spec, &cache, 5, Duration::from_millis(500), &|_| {})
+                    .await
+                    .map_err(|e| Report::new(e, Exit::Failed))?
+            }
+        };
+        paths.push(path);
+    }
+    // The Fs seam resolves paths below --root itself: hand it host paths.
+    let as_host = |p: &Path| -> PathBuf {
+        let root = host.fs.real_path(Path::new("/"));
+        match p.strip_prefix(&root) {
+            Ok(rel) if root != Path::new("/") => Path::new("/").join(rel),
+            _ => p.to_path_buf(),
+        }
+    };
+    let (binary, airgap) = (as_host(&paths[0]), as_host(&paths[1]));
+    let files = install::place_files(
+        host.fs.as_ref(),
+        &Inputs {
+            binary: &binary,
+            airgap: &airgap,
+            airgap_name: &arts.airgap_images.name,
+            settings: &req.settings,
+        },
+    )
+    .map_err(Report::from)?;
+    for f in &files {
+        progress(Progress::Placed(f));
+    }
+    let (active, enabled) = install::service_state(host.cmd.as_ref());
+    let steps = install::service_steps(&files, active, enabled);
+    for step in &steps {
+        progress(Progress::Service(*step));
+    }
+    install::run_service_steps(host.cmd.as_ref(), &steps).map_err(|e| Report::new(e, Exit::Failed))?;
+
+    // k3s writes its kubeconfig once it is up: part of the first wait.
+    let kubeconfig_path = host.fs.real_path(Path::new(kubeconfig::K3S_KUBECONFIG));
+    let limit = req.timeout.unwrap_or(Duration::from_secs(180));
+    let started = std::time::Instant::now();
+    while !host.fs.exists(Path::new(kubeconfig::K3S_KUBECONFIG)) {
+        let seen = "k3s has not written its kubeconfig yet";
+        progress(Progress::Waiting {
+            name: "API server /readyz",
+            met: false,
+            seen,
+            elapsed: started.elapsed(),
+        });
+        if started.elapsed() >= limit {
+            return Err(Report::msg(format!("timed out after {}s waiting for API server /readyz; last seen: {seen}", limit.as_secs()), Exit::Failed)
+                .with_hint("see `journalctl -u k3s -n 50`; common causes are port 6443 in use, a disabled memory cgroup or no default route"));
+        }
+        tokio::time::sleep(req.poll).await;
+    }
+    let client = kube_client(&kubeconfig_path).await?;
+    let mut conditions = wait::k3s_conditions(&req.settings.node_name);
+    if let Some(t) = req.timeout {
+        for c in &mut conditions {
+            c.1 = t;
+        }
+    }
+    let status = |name: &str, met: bool, seen: &str, elapsed: Duration| {
+        progress(Progress::Waiting {
+            name,
+            met,
+            seen,
+            elapsed,
+        })
+    };
+    wait::wait_all(&client, &conditions, req.poll, &status)
+        .await
+        .map_err(|e| Report::new(e, Exit::Failed))?;
+
+    let user = kubeconfig::invoking_user(host.fs.as_ref(), host.env.as_ref());
+    let kubeconfig = kubeconfig::write_for(host.fs.as_ref(), &user).map_err(Report::from)?;
+    let unchanged = steps.is_empty() && files.iter().all(|f| !f.changed());
+    Ok(Outcome {
+        version,
+        files,
+        service: steps,
+        unchanged,
+        kubeconfig,
+    })
+}
+
+async fn kube_client(path: &Path) -> Result<kube::Client, Report> {
+    let bad = |e: &dyn std::fmt::Display| {
+        Report::msg(
+            format!("could not use k3s's kubeconfig `{}`: {e}", path.display()),
+            Exit::Failed,
+        )
+        .with_hint("k3s writes it when it starts: see `journalctl -u k3s`")
+    };
+    let kubeconfig = kube::config::Kubeconfig::read_from(path).map_err(|e| bad(&e))?;
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default())
+        .await
+        .map_err(|e| bad(&e))?;
+    kube::Client::try_from(config).map_err(|e| bad(&e))
+}
