@@ -432,3 +432,67 @@ fn uninstall_without_yes_and_without_a_terminal_refuses_and_changes_nothing() {
     );
     assert!(dir.path().join("etc/rancher/k3s").exists());
 }
+
+mod install_k3s {
+    use super::*;
+
+    fn scratch_is_untouched(root: &Path) {
+        for p in [
+            "usr/local/bin/k3s",
+            "etc/systemd/system/k3s.service",
+            "etc/rancher/k3s/config.yaml",
+        ] {
+            assert!(!root.join(p).exists(), "{p} was written");
+        }
+    }
+
+    #[test]
+    fn failing_host_checks_stop_it_before_anything_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let facts = facts_with(dir.path(), |v| v["init"]["systemd"] = false.into());
+        let root = dir.path().join("root");
+        let out = bin()
+            .env("DIGIT_QUICKSTART_HOST_FACTS", &facts)
+            .args(["install", "--only", "k3s", "--yes", "--root"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let err = stderr(&out);
+        assert!(err.contains("error: host checks failed: systemd"), "{err}");
+        scratch_is_untouched(&root);
+    }
+
+    #[test]
+    fn without_yes_and_without_a_terminal_it_refuses() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = bin()
+            .env("DIGIT_QUICKSTART_HOST_FACTS", READY)
+            .args(["install", "--only", "k3s", "--root"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains("hint: pass --yes"));
+        scratch_is_untouched(dir.path());
+    }
+
+    #[test]
+    fn an_unpinned_k3s_is_refused_before_anything_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = bin()
+            .env("DIGIT_QUICKSTART_HOST_FACTS", READY)
+            .args(["install", "--only", "k3s", "--yes", "--root"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(4));
+        let err = stderr(&out);
+        assert!(
+            err.contains("error: k3s has no pinned sha256 in the profile, and nothing unverified is installed"),
+            "{err}"
+        );
+        assert!(err.contains("hint: pin it in the profile's k3s.artifacts"), "{err}");
+        scratch_is_untouched(dir.path());
+    }
+}

@@ -320,7 +320,7 @@ mod lifecycle {
         dir
     }
 
-    fn request<'a>(profile: &'a digit_quickstart::profile::Profile, layout: &'a Layout) -> Request<'a> {
+    fn request<'a>(profile: &'a digit_quickstart::profile::Profile, layout: &'a Layout, media: &Path) -> Request<'a> {
         Request {
             profile,
             layout,
@@ -329,7 +329,7 @@ mod lifecycle {
                 node_name: "digit-vm".into(),
                 ..K3sSettings::default()
             },
-            artifacts_from: Some("/media".into()),
+            artifacts_from: Some(media.to_path_buf()),
             http: digit_quickstart::host::net::http_client(Duration::from_secs(5)).unwrap(),
             poll: Duration::from_millis(10),
             timeout: Some(Duration::from_secs(5)),
@@ -356,7 +356,11 @@ mod lifecycle {
         let layout = Layout::new("/var/lib/digit-quickstart");
         let rt = runtime();
         let first = rt
-            .block_on(install(&host, &request(&profile, &layout), &|_| {}))
+            .block_on(install(
+                &host,
+                &request(&profile, &layout, &dir.path().join("media")),
+                &|_| {},
+            ))
             .unwrap();
         assert!(!first.unchanged);
         assert_eq!(
@@ -376,7 +380,11 @@ mod lifecycle {
 
         log.lock().unwrap().clear();
         let second = rt
-            .block_on(install(&host, &request(&profile, &layout), &|_| {}))
+            .block_on(install(
+                &host,
+                &request(&profile, &layout, &dir.path().join("media")),
+                &|_| {},
+            ))
             .unwrap();
         assert!(second.unchanged, "{:?}", second.files);
         assert!(
@@ -404,7 +412,11 @@ mod lifecycle {
         let profile = profile_pinned_to(b"the published k3s", b"airgap images");
         let layout = Layout::new("/var/lib/digit-quickstart");
         let err = runtime()
-            .block_on(install(&host, &request(&profile, &layout), &|_| {}))
+            .block_on(install(
+                &host,
+                &request(&profile, &layout, &dir.path().join("media")),
+                &|_| {},
+            ))
             .unwrap_err();
         assert!(err.chain()[0].contains("does not match its pin"), "{:?}", err.chain());
         assert!(!dir.path().join("usr/local/bin/k3s").exists());

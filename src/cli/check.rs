@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::Settings;
 use crate::error::{Exit, IoError, Report};
 use crate::host::facts::{self, FactsRequest, HostFacts};
-use crate::host::{Endpoint, Host};
+use crate::host::{Endpoint, Fs as _, Host};
 use crate::layout::RANCHER_DIR;
 use crate::preflight::{self, CheckResult, Counts, Preflight, Sizing};
 use crate::profile::{self, Profile};
@@ -46,6 +46,12 @@ pub(super) struct ProfileSummary<'a> {
     origin: &'a str,
     digit_release: &'a str,
     k3s_version: &'a str,
+}
+
+/// Files the user names (profile, facts override) are read as given, not
+/// below `--root`, which re-roots only the system's own paths.
+pub(super) fn user_files() -> crate::host::RealFs {
+    crate::host::RealFs::new("/")
 }
 
 pub(super) fn summary(p: &Profile) -> ProfileSummary<'_> {
@@ -97,7 +103,7 @@ pub(super) fn evaluate(
     host: &Host,
     printer: &mut Printer,
 ) -> Result<(Profile, HostFacts, Preflight), Report> {
-    let profile = profile::load(&s.profile, host.fs.as_ref())?;
+    let profile = profile::load(&s.profile, &user_files())?;
     let known = preflight::check_ids(&profile);
     if let Some(bad) = ignore.iter().find(|i| !known.contains(i)) {
         return Err(
@@ -118,11 +124,13 @@ fn host_facts(
     printer: &mut Printer,
 ) -> Result<HostFacts, Report> {
     if let Some(path) = host.env.var(crate::env_vars::HOST_FACTS) {
-        let text = host.fs.read_to_string(Path::new(&path)).map_err(|source| IoError {
-            action: "read host facts from",
-            path: PathBuf::from(&path),
-            source,
-        })?;
+        let text = user_files()
+            .read_to_string(Path::new(&path))
+            .map_err(|source| IoError {
+                action: "read host facts from",
+                path: PathBuf::from(&path),
+                source,
+            })?;
         return serde_json::from_str(&text).map_err(|e| {
             Report::msg(
                 format!(

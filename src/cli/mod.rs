@@ -1,6 +1,7 @@
 //! Command-line surface: clap types, settings resolution and dispatch.
 
 mod check;
+mod install;
 mod plan;
 mod pull;
 mod uninstall;
@@ -83,8 +84,8 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Pull the profile's images (or the named ones) into the local store
     Pull(pull::PullArgs),
-    /// Install k3s and deploy DIGIT
-    Install(Pending),
+    /// Install k3s and deploy DIGIT (today: `install --only k3s`)
+    Install(install::InstallArgs),
     /// Show the state of k3s and every DIGIT component
     Status(Pending),
     /// Remove the deployed app, keeping k3s and the image store
@@ -207,7 +208,7 @@ pub fn run(args: Vec<OsString>, host: &Host, term: Terminal, out: &mut dyn Write
             Ok(Exit::Success)
         }
         Command::Pull(args) => pull::run(&settings, &args, host, &mut printer),
-        Command::Install(_) => not_yet("install", "the end-to-end install"),
+        Command::Install(args) => install::run(&settings, &args, host, &mut printer),
         Command::Status(_) => not_yet("status", "the end-to-end install"),
         Command::Reset(_) => not_yet("reset", "the end-to-end install"),
         Command::Uninstall(args) => uninstall::run(&settings, &args, host, &mut printer),

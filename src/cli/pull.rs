@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::Settings;
+use super::check::user_files;
 use crate::error::{Exit, Report};
 use crate::host::Host;
 use crate::images::auth::AuthFile;
@@ -58,7 +59,7 @@ pub struct PullArgs {
 }
 
 pub fn run(s: &Settings, args: &PullArgs, host: &Host, printer: &mut Printer) -> Result<Exit, Report> {
-    let profile = profile::load(&s.profile, host.fs.as_ref())?;
+    let profile = profile::load(&s.profile, &user_files())?;
     let platform = args
         .platform
         .parse()

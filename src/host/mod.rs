@@ -37,6 +37,8 @@ pub trait Fs: Send + Sync {
     fn write_atomic(&self, path: &Path, contents: &[u8], mode: u32) -> io::Result<()>;
     /// Copies `from` to `to` through a temporary file and a rename.
     fn copy_atomic(&self, from: &Path, to: &Path, mode: u32) -> io::Result<()>;
+    /// The same, but `from` is a path the user gave (not below `--root`).
+    fn copy_atomic_from_outside(&self, from: &Path, to: &Path, mode: u32) -> io::Result<()>;
     /// Lowercase hex sha256 of a file's content.
     fn sha256(&self, path: &Path) -> io::Result<String>;
     /// Permission bits (`0o644`).

@@ -27,6 +27,20 @@ impl RealFs {
     }
 }
 
+fn copy_atomic_real(from: &Path, target: &Path, mode: u32) -> io::Result<()> {
+    let tmp = temp_beside(target)?;
+    let result = (|| {
+        std::fs::copy(from, &tmp)?;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))?;
+        std::fs::File::open(&tmp)?.sync_all()?;
+        std::fs::rename(&tmp, target)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
 fn temp_beside(target: &Path) -> io::Result<PathBuf> {
     let name = target
         .file_name()
@@ -69,18 +83,11 @@ impl Fs for RealFs {
     }
 
     fn copy_atomic(&self, from: &Path, to: &Path, mode: u32) -> io::Result<()> {
-        let (from, target) = (self.at(from), self.at(to));
-        let tmp = temp_beside(&target)?;
-        let result = (|| {
-            std::fs::copy(&from, &tmp)?;
-            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))?;
-            std::fs::File::open(&tmp)?.sync_all()?;
-            std::fs::rename(&tmp, &target)
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result
+        copy_atomic_real(&self.at(from), &self.at(to), mode)
+    }
+
+    fn copy_atomic_from_outside(&self, from: &Path, to: &Path, mode: u32) -> io::Result<()> {
+        copy_atomic_real(from, &self.at(to), mode)
     }
 
     fn sha256(&self, path: &Path) -> io::Result<String> {

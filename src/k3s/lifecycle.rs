@@ -69,33 +69,42 @@ pub async fn install(host: &Host, req: &Request<'_>, progress: &(dyn Fn(Progress
             url: super::artifact_url(profile, &art.name),
             sha256: art.sha256.clone(),
         };
-        let path = match &req.artifacts_from {
+        // Verified artifacts live in the cache (below --root if set); local
+        // ones are checked where the user put them, then copied in.
+        let cache = req.layout.k3s_cache(&version);
+        let cached = cache.join(&art.name);
+        match &req.artifacts_from {
             Some(dir) => {
-                let path = host.fs.real_path(&dir.join(&art.name));
-                artifacts::verify_file(&spec, &path)
+                let source = dir.join(&art.name);
+                artifacts::verify_file(&spec, &source)
                     .await
                     .map_err(|e| Report::new(e, Exit::Failed))?;
-                path
+                let io = |action| {
+                    let path = cached.clone();
+                    move |source| crate::error::IoError { action, path, source }
+                };
+                host.fs.create_dir_all(&cache).map_err(io("create the cache for"))?;
+                host.fs
+                    .copy_atomic_from_outside(&source, &cached, 0o644)
+                    .map_err(io("copy into"))?;
             }
             None => {
                 progress(Progress::Downloading(&art.name));
-                let cache = host.fs.real_path(&req.layout.k3s_cache(&version));
-                artifacts::fetch(&req.http, &spec, &cache, 5, Duration::from_millis(500), &|_| {})
-                    .await
-                    .map_err(|e| Report::new(e, Exit::Failed))?
+                artifacts::fetch(
+                    &req.http,
+                    &spec,
+                    &host.fs.real_path(&cache),
+                    5,
+                    Duration::from_millis(500),
+                    &|_| {},
+                )
+                .await
+                .map_err(|e| Report::new(e, Exit::Failed))?;
             }
-        };
-        paths.push(path);
-    }
-    // The Fs seam resolves paths below --root itself: hand it host paths.
-    let as_host = |p: &Path| -> PathBuf {
-        let root = host.fs.real_path(Path::new("/"));
-        match p.strip_prefix(&root) {
-            Ok(rel) if root != Path::new("/") => Path::new("/").join(rel),
-            _ => p.to_path_buf(),
         }
-    };
-    let (binary, airgap) = (as_host(&paths[0]), as_host(&paths[1]));
+        paths.push(cached);
+    }
+    let (binary, airgap) = (paths[0].clone(), paths[1].clone());
     let files = install::place_files(
         host.fs.as_ref(),
         &Inputs {

@@ -43,6 +43,9 @@ pub struct K3s {
     pub url_template: String,
     /// Resources k3s itself and its system pods use on a single node.
     pub overhead: Amount,
+    /// Bundled components to switch off (`traefik`, `servicelb`, `metrics-server`, ...).
+    #[serde(default)]
+    pub disable: Vec<String>,
     /// Per architecture (`amd64`, `arm64`): the artifacts to download.
     pub artifacts: std::collections::BTreeMap<String, K3sArtifacts>,
 }

@@ -126,6 +126,9 @@ impl crate::host::Fs for FixtureFs {
     fn copy_atomic(&self, f: &Path, t: &Path, m: u32) -> std::io::Result<()> {
         self.0.copy_atomic(f, t, m)
     }
+    fn copy_atomic_from_outside(&self, f: &Path, t: &Path, m: u32) -> std::io::Result<()> {
+        self.0.copy_atomic_from_outside(f, t, m)
+    }
     fn sha256(&self, p: &Path) -> std::io::Result<String> {
         self.0.sha256(p)
     }
