@@ -3,69 +3,16 @@
 //! tests/fixtures/k8s: the node goes NotReady → Ready, CoreDNS progresses to
 //! available, the storage class appears; and two timeouts with diagnosis.
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use digit_quickstart::k3s::wait::{Condition, WaitTimeout, k3s_conditions, wait_all};
+use support::k8s::{Script, fake_api};
+
+mod support;
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!("{}/tests/fixtures/k8s/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
-
-/// Each path answers its responses in turn, repeating the last one.
-type Script = HashMap<&'static str, Vec<(u16, String)>>;
-
-fn fake_api(script: Script) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let script = Arc::new(Mutex::new(script));
-    std::thread::spawn(move || {
-        for conn in listener.incoming().flatten() {
-            let script = script.clone();
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(conn.try_clone().unwrap());
-                let mut conn = conn;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let path = line
-                        .split_whitespace()
-                        .nth(1)
-                        .unwrap_or("/")
-                        .split('?')
-                        .next()
-                        .unwrap_or("/")
-                        .to_owned();
-                    loop {
-                        let mut h = String::new();
-                        if reader.read_line(&mut h).unwrap_or(0) <= 2 {
-                            break;
-                        }
-                    }
-                    let (status, body) = {
-                        let mut s = script.lock().unwrap();
-                        match s.get_mut(path.as_str()) {
-                            Some(seq) if seq.len() > 1 => seq.remove(0),
-                            Some(seq) => seq[0].clone(),
-                            None => (404, r#"{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404}"#.to_owned()),
-                        }
-                    };
-                    let reason = if status == 200 { "OK" } else { "Error" };
-                    let _ = write!(
-                        conn,
-                        "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-                        body.len()
-                    );
-                }
-            });
-        }
-    });
-    url
 }
 
 fn client(url: &str) -> kube::Client {

@@ -183,8 +183,18 @@ async fn kube_client(path: &Path) -> Result<kube::Client, Report> {
         .with_hint("k3s writes it when it starts: see `journalctl -u k3s`")
     };
     let kubeconfig = kube::config::Kubeconfig::read_from(path).map_err(|e| bad(&e))?;
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default())
+    let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default())
         .await
         .map_err(|e| bad(&e))?;
+    // Without a CA in the kubeconfig, rustls would need the system's store,
+    // which minimal hosts lack: fall back to the bundled roots instead.
+    if config.root_cert.is_none() {
+        config.root_cert = Some(
+            webpki_root_certs::TLS_SERVER_ROOT_CERTS
+                .iter()
+                .map(|c| c.to_vec())
+                .collect(),
+        );
+    }
     kube::Client::try_from(config).map_err(|e| bad(&e))
 }
