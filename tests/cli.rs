@@ -232,7 +232,11 @@ fn plan_json_has_phases_in_install_order_and_every_image_once() {
     unique.dedup();
     assert_eq!(unique.len(), pulls.len());
     assert!(pulls.contains(&"docker.io/egovio/egov-user-db:master-fa75ba8"));
-    assert!(plan["warnings"][0].as_str().unwrap().contains("unpinned"));
+    assert_eq!(plan["warnings"], serde_json::json!([]), "the dev profile pins k3s");
+    assert_eq!(
+        plan["phases"][1]["steps"][0]["sha256"],
+        "b19216803650b567bf980888dec39035edaf664339c55bc4462f7a003edbef83"
+    );
 }
 
 #[test]
@@ -260,7 +264,7 @@ fn an_invalid_profile_file_exits_2_naming_file_line_and_column() {
         .unwrap();
     let json: Value = serde_json::from_slice(&out.stderr).unwrap();
     assert_eq!(json["exit_code"], 2);
-    assert!(json["error"].as_str().unwrap().contains("my.yaml:68:"), "{json}");
+    assert!(json["error"].as_str().unwrap().contains("my.yaml:73:"), "{json}");
 }
 
 #[test]
@@ -480,10 +484,20 @@ mod install_k3s {
     #[test]
     fn an_unpinned_k3s_is_refused_before_anything_changes() {
         let dir = tempfile::tempdir().unwrap();
+        let unpinned = digit_quickstart::profile::EMBEDDED[0].2.replacen(
+            "b19216803650b567bf980888dec39035edaf664339c55bc4462f7a003edbef83",
+            "unpinned",
+            1,
+        );
+        let profile = dir.path().join("unpinned.yaml");
+        std::fs::write(&profile, unpinned).unwrap();
+        let root = dir.path().join("root");
         let out = bin()
             .env("DIGIT_QUICKSTART_HOST_FACTS", READY)
-            .args(["install", "--only", "k3s", "--yes", "--root"])
-            .arg(dir.path())
+            .args(["install", "--only", "k3s", "--yes", "--profile"])
+            .arg(&profile)
+            .arg("--root")
+            .arg(&root)
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(4));
@@ -493,6 +507,6 @@ mod install_k3s {
             "{err}"
         );
         assert!(err.contains("hint: pin it in the profile's k3s.artifacts"), "{err}");
-        scratch_is_untouched(dir.path());
+        scratch_is_untouched(&root);
     }
 }

@@ -245,8 +245,16 @@ mod lifecycle {
         let hex = digit_quickstart::k3s::artifacts::sha256_hex;
         let text = digit_quickstart::profile::EMBEDDED[0]
             .2
-            .replacen("sha256: unpinned", &format!("sha256: {}", hex(binary)), 1)
-            .replacen("sha256: unpinned", &format!("sha256: {}", hex(airgap)), 1);
+            .replacen(
+                "b19216803650b567bf980888dec39035edaf664339c55bc4462f7a003edbef83",
+                &hex(binary),
+                1,
+            )
+            .replacen(
+                "2c81a3f3527c590180cd71717ea23d83d023669b38439720fdce62fe23543536",
+                &hex(airgap),
+                1,
+            );
         digit_quickstart::profile::parse(&text, "test").unwrap()
     }
 

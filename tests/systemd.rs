@@ -190,8 +190,16 @@ fn profile(disable: &str) -> String {
     let hex = digit_quickstart::k3s::artifacts::sha256_hex;
     digit_quickstart::profile::EMBEDDED[0]
         .2
-        .replacen("sha256: unpinned", &format!("sha256: {}", hex(STUB_K3S.as_bytes())), 1)
-        .replacen("sha256: unpinned", &format!("sha256: {}", hex(b"air-gap images")), 1)
+        .replacen(
+            "b19216803650b567bf980888dec39035edaf664339c55bc4462f7a003edbef83",
+            &hex(STUB_K3S.as_bytes()),
+            1,
+        )
+        .replacen(
+            "2c81a3f3527c590180cd71717ea23d83d023669b38439720fdce62fe23543536",
+            &hex(b"air-gap images"),
+            1,
+        )
         .replacen(
             "  overhead: {cpu: 500m, memory: 1Gi}",
             &format!("  overhead: {{cpu: 500m, memory: 1Gi}}\n  disable: [{disable}]"),
