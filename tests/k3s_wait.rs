@@ -62,7 +62,13 @@ fn k3s_coming_up_passes_every_named_condition_in_order_with_live_status() {
     let rt = runtime();
     rt.block_on(async {
         let c = client(&url);
-        wait_all(&c, &k3s_conditions("digit-vm"), Duration::from_millis(10), &status).await
+        wait_all(
+            &c,
+            &k3s_conditions("digit-vm", false),
+            Duration::from_millis(10),
+            &status,
+        )
+        .await
     })
     .unwrap();
     let seen = seen.into_inner().unwrap();
@@ -129,7 +135,7 @@ fn coredns_stuck_on_its_image_is_explained_from_pod_state_and_warning_events() {
             vec![(200, fixture("coredns-events.json"))],
         ),
     ]));
-    let conditions = vec![(Condition::CoreDnsAvailable, Duration::from_millis(100))];
+    let conditions = vec![(Condition::coredns(), Duration::from_millis(100))];
     let err = runtime()
         .block_on(async { wait_all(&client(&url), &conditions, Duration::from_millis(20), &|_, _, _, _| {}).await })
         .unwrap_err();
@@ -237,6 +243,10 @@ mod lifecycle {
             (
                 "/apis/storage.k8s.io/v1/storageclasses/local-path",
                 vec![(200, fixture("storageclass-local-path.json"))],
+            ),
+            (
+                "/apis/apps/v1/namespaces/kube-system/deployments/traefik",
+                vec![(200, fixture("traefik-available.json"))],
             ),
         ]))
     }

@@ -220,6 +220,10 @@ fn install_reinstall_change_and_uninstall_under_real_systemd() {
             "/apis/storage.k8s.io/v1/storageclasses/local-path",
             vec![(200, fixture("storageclass-local-path.json"))],
         ),
+        (
+            "/apis/apps/v1/namespaces/kube-system/deployments/traefik",
+            vec![(200, fixture("traefik-available.json"))],
+        ),
     ]));
     let test = tempfile::tempdir().unwrap();
     let t = test.path();

@@ -144,7 +144,8 @@ pub async fn install(host: &Host, req: &Request<'_>, progress: &(dyn Fn(Progress
         tokio::time::sleep(req.poll).await;
     }
     let client = kube_client(&kubeconfig_path).await?;
-    let mut conditions = wait::k3s_conditions(&req.settings.node_name);
+    let keep_traefik = !req.settings.disable.iter().any(|d| d == "traefik");
+    let mut conditions = wait::k3s_conditions(&req.settings.node_name, keep_traefik);
     if let Some(t) = req.timeout {
         for c in &mut conditions {
             c.1 = t;

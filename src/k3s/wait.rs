@@ -15,7 +15,12 @@ use kube::api::{Api, ListParams};
 pub enum Condition {
     ApiReady,
     NodeReady(String),
-    CoreDnsAvailable,
+    /// A kube-system Deployment with at least one available replica; the
+    /// label selector finds its pods when diagnosing.
+    Deployment {
+        name: String,
+        pods: String,
+    },
     StorageClass(String),
 }
 
@@ -24,7 +29,8 @@ impl Condition {
         match self {
             Self::ApiReady => "API server /readyz".into(),
             Self::NodeReady(n) => format!("node {n} Ready"),
-            Self::CoreDnsAvailable => "CoreDNS available".into(),
+            Self::Deployment { name, .. } if name == "coredns" => "CoreDNS available".into(),
+            Self::Deployment { name, .. } => format!("{name} available"),
             Self::StorageClass(n) => format!("storage class {n} present"),
         }
     }
@@ -37,8 +43,8 @@ impl Condition {
             Self::NodeReady(_) => {
                 "the node is not Ready: the reason above comes from kubelet; `journalctl -u k3s` has the details (CNI and container runtime errors show there)"
             }
-            Self::CoreDnsAvailable => {
-                "CoreDNS is not running: the pod events above usually say why (image not imported, not enough memory, node not Ready)"
+            Self::Deployment { .. } => {
+                "it is not running: the pod events above usually say why (image not imported, not enough memory, node not Ready)"
             }
             Self::StorageClass(_) => {
                 "k3s's local-path provisioner has not registered its storage class: check `kubectl -n kube-system get pods`"
@@ -47,14 +53,34 @@ impl Condition {
     }
 }
 
-/// The k3s conditions install waits for, in order.
-pub fn k3s_conditions(node: &str) -> Vec<(Condition, Duration)> {
-    vec![
+/// The k3s conditions install waits for, in order; the bundled ingress
+/// controller too when the profile keeps it.
+pub fn k3s_conditions(node: &str, keep_traefik: bool) -> Vec<(Condition, Duration)> {
+    let mut all = vec![
         (Condition::ApiReady, Duration::from_secs(180)),
         (Condition::NodeReady(node.to_owned()), Duration::from_secs(180)),
-        (Condition::CoreDnsAvailable, Duration::from_secs(180)),
+        (Condition::coredns(), Duration::from_secs(180)),
         (Condition::StorageClass("local-path".into()), Duration::from_secs(120)),
-    ]
+    ];
+    if keep_traefik {
+        all.push((Condition::traefik(), Duration::from_secs(240)));
+    }
+    all
+}
+
+impl Condition {
+    pub fn coredns() -> Self {
+        Self::Deployment {
+            name: "coredns".into(),
+            pods: "k8s-app=kube-dns".into(),
+        }
+    }
+    pub fn traefik() -> Self {
+        Self::Deployment {
+            name: "traefik".into(),
+            pods: "app.kubernetes.io/name=traefik".into(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,9 +141,9 @@ pub async fn check(client: &kube::Client, cond: &Condition) -> (bool, String) {
             Ok(None) => (false, format!("node {name} not registered yet")),
             Err(e) => (false, one_line(&e)),
         },
-        Condition::CoreDnsAvailable => {
+        Condition::Deployment { name, .. } => {
             match Api::<Deployment>::namespaced(client.clone(), "kube-system")
-                .get_opt("coredns")
+                .get_opt(name)
                 .await
             {
                 Ok(Some(d)) => {
@@ -126,7 +152,7 @@ pub async fn check(client: &kube::Client, cond: &Condition) -> (bool, String) {
                     let wanted = d.spec.and_then(|s| s.replicas).unwrap_or(1);
                     (available >= 1, format!("{available}/{wanted} replicas available"))
                 }
-                Ok(None) => (false, "deployment coredns not created yet".into()),
+                Ok(None) => (false, format!("deployment {name} not created yet")),
                 Err(e) => (false, one_line(&e)),
             }
         }
@@ -166,9 +192,9 @@ pub async fn diagnose(client: &kube::Client, cond: &Condition) -> Vec<String> {
                 }
             }
         }
-        Condition::CoreDnsAvailable => {
+        Condition::Deployment { pods: selector, .. } => {
             let pods: Api<Pod> = Api::namespaced(client.clone(), "kube-system");
-            let list = pods.list(&ListParams::default().labels("k8s-app=kube-dns")).await;
+            let list = pods.list(&ListParams::default().labels(selector)).await;
             for pod in list.map(|l| l.items).unwrap_or_default() {
                 let name = pod.metadata.name.clone().unwrap_or_default();
                 let status = pod.status.unwrap_or_default();
@@ -235,4 +261,29 @@ pub async fn wait_all(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traefik_is_waited_for_only_when_the_profile_keeps_it() {
+        let names = |keep| {
+            k3s_conditions("n", keep)
+                .into_iter()
+                .map(|(c, _)| c.name())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(false),
+            [
+                "API server /readyz",
+                "node n Ready",
+                "CoreDNS available",
+                "storage class local-path present"
+            ]
+        );
+        assert_eq!(names(true).last().map(String::as_str), Some("traefik available"));
+    }
 }
