@@ -243,6 +243,14 @@ fn install_reinstall_change_and_uninstall_under_real_systemd() {
         out.contains("export KUBECONFIG=/root/.kube/digit-quickstart.yaml"),
         "{out}"
     );
+    for line in [
+        "created /usr/local/bin/k3s",
+        "systemd: enable and start k3s",
+        "ok  node digit-vm Ready",
+        "ok  traefik available",
+    ] {
+        assert!(err.contains(line), "progress line {line:?} missing:\n{err}");
+    }
     let state = String::from_utf8_lossy(&c.sh("systemctl is-active k3s; systemctl is-enabled k3s").stdout).into_owned();
     assert_eq!(state, "active\nenabled\n");
     assert_eq!(c.starts(), 1);

@@ -2,7 +2,6 @@
 //! install joins the other stages when they land.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
@@ -107,61 +106,10 @@ pub fn run(s: &Settings, args: &InstallArgs, host: &Host, printer: &mut Printer)
         .enable_all()
         .build()
         .map_err(|e| Report::msg(format!("could not start the async runtime: {e}"), Exit::Failed))?;
-    // One line per state change, so logs stay readable and waits show news.
-    let lines = Mutex::new(Vec::<String>::new());
-    let last_wait = Mutex::new(String::new());
-    let emit = |line: String| {
-        lines
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(line);
-    };
-    let progress = |p: Progress| match p {
-        Progress::Downloading(name) => emit(format!("downloading {name}")),
-        Progress::Placed(f) if f.changed() => emit(format!("{:?} {}", f.action, f.path.display()).to_lowercase()),
-        Progress::Placed(_) => {}
-        Progress::Service(step) => emit(format!("systemd: {step:?}")),
-        Progress::Waiting {
-            name,
-            met,
-            seen,
-            elapsed,
-        } => {
-            let line = format!(
-                "{} {name}: {seen} ({}s)",
-                if met { "ok" } else { "waiting" },
-                elapsed.as_secs()
-            );
-            let mut last = last_wait.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let key = format!("{name}{met}{seen}");
-            if *last != key {
-                *last = key;
-                emit(line);
-            }
-        }
-    };
-    let result = runtime.block_on(async {
-        let fut = lifecycle::install(host, &req, &progress);
-        tokio::pin!(fut);
-        // Print what happened every second while waiting.
-        loop {
-            tokio::select! {
-                r = &mut fut => break r,
-                () = tokio::time::sleep(Duration::from_secs(1)) => {
-                    for l in lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner).drain(..) {
-                        printer.note(&l);
-                    }
-                }
-            }
-        }
-    });
-    for l in lines
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .drain(..)
-    {
-        printer.note(&l);
-    }
+    let display = crate::ui::k3s::K3sProgress::new(printer.animate, printer.quiet);
+    let progress = |p: Progress| display.event(&p);
+    let result = runtime.block_on(lifecycle::install(host, &req, &progress));
+    display.finish();
     let outcome = result?;
     if outcome.unchanged {
         printer.out(&format!("k3s {} unchanged", outcome.version));

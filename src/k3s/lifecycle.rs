@@ -42,7 +42,13 @@ pub struct Outcome {
 
 /// What the caller shows while it runs.
 pub enum Progress<'a> {
-    Downloading(&'a str),
+    /// A download starts (`size` is the profile's estimate).
+    Downloading {
+        name: &'a str,
+        size: u64,
+    },
+    /// Bytes of the current download arrived.
+    Bytes(u64),
     Placed(&'a FileChange),
     Service(ServiceStep),
     Waiting {
@@ -89,14 +95,17 @@ pub async fn install(host: &Host, req: &Request<'_>, progress: &(dyn Fn(Progress
                     .map_err(io("copy into"))?;
             }
             None => {
-                progress(Progress::Downloading(&art.name));
+                progress(Progress::Downloading {
+                    name: &art.name,
+                    size: art.size.0,
+                });
                 artifacts::fetch(
                     &req.http,
                     &spec,
                     &host.fs.real_path(&cache),
                     5,
                     Duration::from_millis(500),
-                    &|_| {},
+                    &|n| progress(Progress::Bytes(n)),
                 )
                 .await
                 .map_err(|e| Report::new(e, Exit::Failed))?;
