@@ -11,6 +11,8 @@ pub const NO_COLOR: &str = "NO_COLOR";
 /// Set by sudo: whose kubeconfig to write.
 pub const SUDO_USER: &str = "SUDO_USER";
 pub const HOME: &str = "HOME";
+/// Docker's configuration directory (its config.json holds registry credentials).
+pub const DOCKER_CONFIG: &str = "DOCKER_CONFIG";
 /// Testing only: first retry delay in milliseconds (default 500).
 pub const RETRY_BASE_MS: &str = "DIGIT_QUICKSTART_RETRY_BASE_MS";
 /// Hidden `--root`: every host path is read and written below this directory.

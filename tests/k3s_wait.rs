@@ -7,13 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use digit_quickstart::k3s::wait::{Condition, WaitTimeout, k3s_conditions, wait_all};
-use support::k8s::{Script, fake_api};
+use support::k8s::{Script, fake_api, fixture};
 
 mod support;
-
-fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/tests/fixtures/k8s/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
 
 fn client(url: &str) -> kube::Client {
     let config = kube::Config::new(url.parse().unwrap());

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use support::k8s::{Script, fake_api};
+use support::k8s::{Script, fake_api, fixture};
 
 const STUB_K3S: &str = r##"#!/bin/sh
 # Stands in for k3s: logs each start, writes its kubeconfig, and tells
@@ -37,10 +37,6 @@ users:
 KUBECONFIG
 exec perl -MSocket -e 'socket(my $s, PF_UNIX, SOCK_DGRAM, 0) or die "socket: $!"; my $p = $ENV{NOTIFY_SOCKET}; $p =~ s/^@/\0/; send($s, "READY=1", 0, pack_sockaddr_un($p)) or die "send: $!"; sleep'
 "##;
-
-fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/tests/fixtures/k8s/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
 
 /// A bookworm tree with systemd, built once and kept under target/.
 fn rootfs() -> PathBuf {

@@ -54,6 +54,16 @@ pub(super) fn user_files() -> crate::host::RealFs {
     crate::host::RealFs::new("/")
 }
 
+/// Registry credentials: the named file, else Docker's usual places.
+pub(super) fn registry_auth(host: &Host, file: Option<&Path>) -> Result<crate::images::auth::AuthFile, Report> {
+    crate::images::auth::AuthFile::load(
+        file,
+        host.env.var(crate::env_vars::DOCKER_CONFIG).as_deref(),
+        host.env.var(crate::env_vars::HOME).as_deref(),
+    )
+    .map_err(|e| Report::new(e, Exit::Usage))
+}
+
 pub(super) fn summary(p: &Profile) -> ProfileSummary<'_> {
     ProfileSummary {
         name: &p.name,

@@ -74,12 +74,7 @@ pub fn run(s: &Settings, args: &InstallArgs, host: &Host, printer: &mut Printer)
         printer.note("Nothing was changed.");
         return Ok(Exit::Success);
     }
-    let auth = crate::images::auth::AuthFile::load(
-        args.registry_auth_file.as_deref(),
-        host.env.var("DOCKER_CONFIG").as_deref(),
-        host.env.var(crate::env_vars::HOME).as_deref(),
-    )
-    .map_err(|e| Report::new(e, Exit::Usage))?;
+    let auth = super::check::registry_auth(host, args.registry_auth_file.as_deref())?;
     let settings = K3sSettings {
         node_name: node_name(&facts.hostname),
         disable: profile.k3s.disable.clone(),

@@ -10,7 +10,6 @@ use super::Settings;
 use super::check::user_files;
 use crate::error::{Exit, Report};
 use crate::host::Host;
-use crate::images::auth::AuthFile;
 use crate::images::engine::{PullOptions, Puller, lock_for};
 use crate::images::lock::LockFile;
 use crate::images::store::Store;
@@ -108,12 +107,7 @@ pub fn run(s: &Settings, args: &PullArgs, host: &Host, printer: &mut Printer) ->
             Some(host)
         }
     };
-    let auth = AuthFile::load(
-        args.registry_auth_file.as_deref(),
-        host.env.var("DOCKER_CONFIG").as_deref(),
-        host.env.var(crate::env_vars::HOME).as_deref(),
-    )
-    .map_err(|e| Report::new(e, Exit::Usage))?;
+    let auth = super::check::registry_auth(host, args.registry_auth_file.as_deref())?;
     let retry_ms = host
         .env
         .var(crate::env_vars::RETRY_BASE_MS)

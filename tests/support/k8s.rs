@@ -58,3 +58,8 @@ pub fn fake_api(script: Script) -> String {
     });
     url
 }
+
+/// A real-shaped API object from tests/fixtures/k8s.
+pub fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/tests/fixtures/k8s/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
