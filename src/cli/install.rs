@@ -106,6 +106,10 @@ pub fn run(s: &Settings, args: &InstallArgs, host: &Host, printer: &mut Printer)
     let result = runtime.block_on(lifecycle::install(host, &req, &progress));
     display.finish();
     let outcome = result?;
+    if s.output == crate::ui::Output::Json {
+        printer.json(&outcome);
+        return Ok(Exit::Success);
+    }
     if outcome.unchanged {
         printer.out(&format!("k3s {} unchanged", outcome.version));
     } else {
