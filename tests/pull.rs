@@ -815,3 +815,49 @@ fn an_unwritable_store_is_named_with_what_to_do() {
         "{err}"
     );
 }
+
+/// After a pull, `plan` shows measured sizes and what is already stored.
+#[test]
+fn after_a_pull_plan_reports_the_images_already_in_the_store() {
+    let reg = Registry::start();
+    let p = Pusher::new(&reg);
+    let h = &reg.host;
+    p.image("plan/a", Some("1"), &[layer(170, 3000)], Format::Oci, "amd64");
+    p.image("plan/b", Some("1"), &[layer(171, 3000)], Format::Oci, "amd64");
+    let dir = tempfile::tempdir().unwrap();
+    let prof = profile(dir.path(), &[&format!("{h}/plan/a:1"), &format!("{h}/plan/b:1")]);
+    let out = bin(dir.path())
+        .args(["pull", "--insecure-registry", h, "--profile"])
+        .arg(&prof)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    // Lose one image's layer: the plan must notice.
+    let lock = lock(dir.path(), "dev");
+    let b_layer = lock["images"][format!("{h}/plan/b:1")]["layers"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    std::fs::remove_file(
+        dir.path()
+            .join("store/blobs/sha256")
+            .join(b_layer.trim_start_matches("sha256:")),
+    )
+    .unwrap();
+    let facts = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/host-ready.json");
+    let out = bin(dir.path())
+        .env("DIGIT_QUICKSTART_HOST_FACTS", facts)
+        .args(["plan", "--profile"])
+        .arg(&prof)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("1 already in the store"), "{text}");
+    assert!(text.contains(&format!("{h}/plan/a:1 (already in the store)")), "{text}");
+    let b_size = lock["images"][format!("{h}/plan/b:1")]["layers"][0]["size"]
+        .as_u64()
+        .unwrap();
+    let want = digit_quickstart::profile::quantity::human_bytes(b_size);
+    assert!(text.contains(&format!("{want} to download")), "{text}");
+}

@@ -21,7 +21,8 @@ pub struct PlanArgs {
 pub fn run(s: &Settings, args: &PlanArgs, host: &Host, printer: &mut Printer) -> Result<Exit, Report> {
     let (profile, facts, pre) = super::check::evaluate(s, &args.ignore_check, args.offline, host, printer)?;
     let home = crate::k3s::kubeconfig::invoking_user(host.fs.as_ref(), host.env.as_ref()).home;
-    let plan = crate::plan::build(&profile, &facts, &pre, &s.layout, &home);
+    let store = crate::images::StoreView::read(host.fs.as_ref(), &s.layout, &profile.name);
+    let plan = crate::plan::build(&profile, &facts, &pre, &s.layout, &home, &store);
     match s.output {
         Output::Json => printer.json(&plan),
         Output::Human => {

@@ -94,6 +94,10 @@ pub enum Step {
         compressed: u64,
         unpacked: u64,
         components: Vec<String>,
+        /// Sizes come from the lock file (else the profile's estimate).
+        measured: bool,
+        /// Every blob is already in the store: nothing to download.
+        in_store: bool,
     },
     ImportImages {
         count: usize,
@@ -161,11 +165,17 @@ impl Step {
                 reference,
                 compressed,
                 components,
+                measured,
+                in_store,
                 ..
-            } => (
-                "pull",
-                format!("{reference} ({}) for {}", hb(*compressed), components.join(", ")),
-            ),
+            } => {
+                let size = match (in_store, measured) {
+                    (true, _) => "already in the store".to_owned(),
+                    (false, true) => hb(*compressed),
+                    (false, false) => format!("about {}", hb(*compressed)),
+                };
+                ("pull", format!("{reference} ({size}) for {}", components.join(", ")))
+            }
             Step::ImportImages { count, into } => (
                 "import",
                 format!("{count} images into {into}, digests checked against the lock file"),
@@ -186,6 +196,7 @@ pub fn build(
     preflight: &Preflight,
     layout: &Layout,
     home: &std::path::Path,
+    store: &crate::images::StoreView,
 ) -> Plan {
     let counts = preflight.counts();
     let mut warnings = Vec::new();
@@ -257,7 +268,7 @@ pub fn build(
                 ],
             },
             crate::k3s::phase(profile, layout, &facts.arch, home),
-            crate::images::phase(profile, layout),
+            crate::images::phase(profile, layout, store),
             crate::deploy::phase(profile, layout),
             crate::health::phase(profile),
             crate::journal::phase(layout),
