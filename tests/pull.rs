@@ -860,4 +860,16 @@ fn after_a_pull_plan_reports_the_images_already_in_the_store() {
         .unwrap();
     let want = digit_quickstart::profile::quantity::human_bytes(b_size);
     assert!(text.contains(&format!("{want} to download")), "{text}");
+
+    // check's disk sizing now uses the measured, deduplicated bytes.
+    let out = bin(dir.path())
+        .env("DIGIT_QUICKSTART_HOST_FACTS", facts)
+        .args(["check", "--output", "json", "--profile"])
+        .arg(&prof)
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["sizing"]["images"]["measured"], true);
+    assert_eq!(doc["sizing"]["images"]["to_download"], b_size);
+    assert_eq!(doc["host"]["measured_images"]["missing"], b_size);
 }

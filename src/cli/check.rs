@@ -141,7 +141,7 @@ fn host_facts(
                 path: PathBuf::from(&path),
                 source,
             })?;
-        return serde_json::from_str(&text).map_err(|e| {
+        let mut facts: HostFacts = serde_json::from_str(&text).map_err(|e| {
             Report::msg(
                 format!(
                     "{} names `{path}`, which is not valid host facts: {e}",
@@ -149,7 +149,10 @@ fn host_facts(
                 ),
                 Exit::Usage,
             )
-        });
+        })?;
+        // These describe the image store, not the host: always from the data dir.
+        facts.measured_images = measured_images(s, profile, host);
+        return Ok(facts);
     }
     let req = FactsRequest {
         data_dir: s.layout.data_dir.clone(),
@@ -172,6 +175,7 @@ fn host_facts(
     let mut facts = facts::gather(host, &req);
     spinner.finish();
     facts.pulls_needed = pulls_needed(s, profile, host);
+    facts.measured_images = measured_images(s, profile, host);
     Ok(facts)
 }
 
@@ -194,6 +198,26 @@ fn pulls_needed(s: &Settings, profile: &Profile, host: &Host) -> usize {
             !present
         })
         .count()
+}
+
+/// Distinct blob bytes from the lock file, when it covers every image of the profile.
+fn measured_images(s: &Settings, profile: &Profile, host: &Host) -> Option<facts::MeasuredImages> {
+    let view = crate::images::StoreView::read(host.fs.as_ref(), &s.layout, &profile.name);
+    let lock = view.lock.as_ref()?;
+    let mut seen = std::collections::HashSet::new();
+    let mut m = facts::MeasuredImages::default();
+    for image in profile.images() {
+        let l = lock.images.get(image.reference.as_str())?;
+        for d in std::iter::once(&l.config).chain(l.layers.iter()) {
+            if seen.insert(d.digest.clone()) {
+                m.compressed += d.size;
+                if !view.blobs.contains(&d.digest) {
+                    m.missing += d.size;
+                }
+            }
+        }
+    }
+    Some(m)
 }
 
 /// Registries (their API hosts) and the k3s download host.

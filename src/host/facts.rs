@@ -36,6 +36,18 @@ pub struct HostFacts {
     /// Docker Hub manifests the install still has to fetch (not in the store).
     #[serde(default)]
     pub pulls_needed: usize,
+    /// Image bytes measured by an earlier pull (lock file and store).
+    #[serde(default)]
+    pub measured_images: Option<MeasuredImages>,
+}
+
+/// The profile's images as the lock file records them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeasuredImages {
+    /// Compressed bytes of every distinct blob.
+    pub compressed: u64,
+    /// Of those, bytes not in the image store yet.
+    pub missing: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -218,6 +230,7 @@ pub fn gather(host: &Host, req: &FactsRequest) -> HostFacts {
                 limits: host.net.quota(url, req.network_timeout),
             }),
         pulls_needed: 0,
+        measured_images: None,
     }
 }
 

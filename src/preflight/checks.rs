@@ -207,8 +207,13 @@ fn disks(f: &HostFacts, s: &Sizing) -> Vec<CheckResult> {
                 Some(_) => ", same filesystem as the data dir",
                 None => "",
             };
+            let measured = if s.images.measured {
+                ", image sizes measured by pull"
+            } else {
+                ""
+            };
             let summary = format!(
-                "{} free at {} (for {}{shared}); install needs {} there{}",
+                "{} free at {} (for {}{shared}{measured}); install needs {} there{}",
                 human_bytes(d.available),
                 d.measured.display(),
                 d.path.display(),

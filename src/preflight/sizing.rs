@@ -47,6 +47,10 @@ pub struct ImageNeed {
     pub count: usize,
     pub compressed: u64,
     pub unpacked: u64,
+    /// Compressed bytes not yet in the image store.
+    pub to_download: u64,
+    /// From the lock file (a pull happened), not the profile's estimates.
+    pub measured: bool,
 }
 
 /// One filesystem and everything that will be written to it.
@@ -64,8 +68,9 @@ pub struct FsNeed {
 }
 
 /// Bytes the install writes under the data dir and under /var/lib/rancher.
-pub fn disk_needs(profile: &Profile, arch: &str) -> (u64, u64) {
-    let images = image_totals(profile);
+pub fn disk_needs(profile: &Profile, facts: &HostFacts) -> (u64, u64) {
+    let arch = facts.arch.as_str();
+    let images = image_totals(profile, facts);
     let (k3s_download, k3s_unpacked) = profile
         .k3s_artifacts(arch)
         .map(|a| {
@@ -75,18 +80,38 @@ pub fn disk_needs(profile: &Profile, arch: &str) -> (u64, u64) {
         })
         .unwrap_or((0, 0));
     let volumes = volume_total(profile);
-    let data_dir = images.compressed + k3s_download + profile.host.data_dir_reserve.0;
+    // What is already in the image store is already off the free space.
+    let data_dir = images.to_download + k3s_download + profile.host.data_dir_reserve.0;
     // containerd keeps the compressed blobs and the unpacked snapshots.
     let rancher = images.compressed + images.unpacked + k3s_unpacked + volumes;
     (data_dir, rancher)
 }
 
-fn image_totals(profile: &Profile) -> ImageNeed {
+/// Measured figures from the lock file after a pull, else the profile's
+/// per-image estimates (which count shared base layers once per image).
+fn image_totals(profile: &Profile, facts: &HostFacts) -> ImageNeed {
     let images = profile.images();
-    ImageNeed {
-        count: images.len(),
-        compressed: images.iter().map(|i| i.compressed.0).sum(),
-        unpacked: images.iter().map(|i| i.unpacked.0).sum(),
+    let estimated_compressed: u64 = images.iter().map(|i| i.compressed.0).sum();
+    let estimated_unpacked: u64 = images.iter().map(|i| i.unpacked.0).sum();
+    match &facts.measured_images {
+        Some(m) => {
+            // Unpacked sizes are not in the lock: scale by the profile's ratio.
+            let ratio = estimated_unpacked as f64 / estimated_compressed.max(1) as f64;
+            ImageNeed {
+                count: images.len(),
+                compressed: m.compressed,
+                unpacked: (m.compressed as f64 * ratio) as u64,
+                to_download: m.missing,
+                measured: true,
+            }
+        }
+        None => ImageNeed {
+            count: images.len(),
+            compressed: estimated_compressed,
+            unpacked: estimated_unpacked,
+            to_download: estimated_compressed,
+            measured: false,
+        },
     }
 }
 
@@ -121,7 +146,7 @@ pub fn size(profile: &Profile, facts: &HostFacts) -> Sizing {
         needed_milli: cpu_requests + overhead.cpu.0,
         total_milli: u64::from(facts.cpus) * 1000,
     };
-    let (data_need, rancher_need) = disk_needs(profile, &facts.arch);
+    let (data_need, rancher_need) = disk_needs(profile, facts);
     let filesystems = filesystems(profile, &facts.disks, data_need, rancher_need);
 
     let memory_fits = memory.needed <= memory.total;
@@ -189,7 +214,7 @@ pub fn size(profile: &Profile, facts: &HostFacts) -> Sizing {
         summary,
         memory,
         cpu,
-        images: image_totals(profile),
+        images: image_totals(profile, facts),
         volumes: volume_total(profile),
         filesystems,
     }

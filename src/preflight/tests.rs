@@ -392,3 +392,21 @@ fn the_docker_hub_quota_is_compared_with_the_pulls_this_install_needs() {
         "Docker Hub reports no pull limit for this address"
     );
 }
+
+#[test]
+fn after_a_pull_disk_sizing_uses_the_measured_bytes_and_what_is_already_stored() {
+    let estimate = evaluate(&ready(), &dev(), &[]).sizing;
+    let mut f = ready();
+    f.measured_images = Some(crate::host::facts::MeasuredImages {
+        compressed: 2 << 30,
+        missing: 0,
+    });
+    let measured = evaluate(&f, &dev(), &[]).sizing;
+    assert!(measured.images.measured && !estimate.images.measured);
+    assert_eq!(measured.images.compressed, 2 << 30);
+    assert_eq!(measured.images.to_download, 0);
+    // Unpacked scales with the profile's own unpacked/compressed ratio.
+    let ratio = estimate.images.unpacked as f64 / estimate.images.compressed as f64;
+    assert_eq!(measured.images.unpacked, ((2u64 << 30) as f64 * ratio) as u64);
+    assert!(measured.filesystems[0].needed < estimate.filesystems[0].needed);
+}
