@@ -151,7 +151,7 @@ fn host_facts(
             )
         })?;
         // These describe the image store, not the host: always from the data dir.
-        facts.measured_images = measured_images(s, profile, host);
+        store_facts(s, profile, host, &mut facts);
         return Ok(facts);
     }
     let req = FactsRequest {
@@ -174,50 +174,38 @@ fn host_facts(
     let spinner = Spinner::start(printer.animate, message);
     let mut facts = facts::gather(host, &req);
     spinner.finish();
-    facts.pulls_needed = pulls_needed(s, profile, host);
-    facts.measured_images = measured_images(s, profile, host);
+    store_facts(s, profile, host, &mut facts);
     Ok(facts)
 }
 
-/// Docker Hub images whose manifests are not in the store yet (each costs
-/// one pull of the quota).
-fn pulls_needed(s: &Settings, profile: &Profile, host: &Host) -> usize {
-    let lock = crate::images::lock::LockFile::read(&s.layout.lock_file(&profile.name))
-        .ok()
-        .flatten();
-    let store = crate::images::store::Store::new(s.layout.store());
-    profile
+/// What an earlier pull left, read once: how many Docker Hub manifests the
+/// install still has to fetch (each costs one pull of the quota), and the
+/// distinct blob bytes when the lock file covers every image of the profile.
+fn store_facts(s: &Settings, profile: &Profile, host: &Host, facts: &mut HostFacts) {
+    let view = crate::images::StoreView::read(host.fs.as_ref(), &s.layout, &profile.name);
+    let locked = |reference: &str| view.lock.as_ref().and_then(|l| l.images.get(reference));
+    facts.pulls_needed = profile
         .images()
         .iter()
         .filter(|i| i.reference.registry() == "docker.io")
-        .filter(|i| {
-            let present = lock
-                .as_ref()
-                .and_then(|l| l.images.get(i.reference.as_str()))
-                .is_some_and(|e| store.blob_path(&e.manifest.digest).is_ok_and(|p| host.fs.exists(&p)));
-            !present
-        })
-        .count()
-}
-
-/// Distinct blob bytes from the lock file, when it covers every image of the profile.
-fn measured_images(s: &Settings, profile: &Profile, host: &Host) -> Option<facts::MeasuredImages> {
-    let view = crate::images::StoreView::read(host.fs.as_ref(), &s.layout, &profile.name);
-    let lock = view.lock.as_ref()?;
-    let mut seen = std::collections::HashSet::new();
-    let mut m = facts::MeasuredImages::default();
-    for image in profile.images() {
-        let l = lock.images.get(image.reference.as_str())?;
-        for d in std::iter::once(&l.config).chain(l.layers.iter()) {
-            if seen.insert(d.digest.clone()) {
-                m.compressed += d.size;
-                if !view.blobs.contains(&d.digest) {
-                    m.missing += d.size;
+        .filter(|i| !locked(i.reference.as_str()).is_some_and(|e| view.blobs.contains(&e.manifest.digest)))
+        .count();
+    facts.measured_images = (|| {
+        let mut seen = std::collections::HashSet::new();
+        let mut m = facts::MeasuredImages::default();
+        for image in profile.images() {
+            let l = locked(image.reference.as_str())?;
+            for d in std::iter::once(&l.config).chain(l.layers.iter()) {
+                if seen.insert(d.digest.clone()) {
+                    m.compressed += d.size;
+                    if !view.blobs.contains(&d.digest) {
+                        m.missing += d.size;
+                    }
                 }
             }
         }
-    }
-    Some(m)
+        Some(m)
+    })();
 }
 
 /// Registries (their API hosts) and the k3s download host.
