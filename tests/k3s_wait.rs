@@ -225,43 +225,8 @@ mod lifecycle {
         }
     }
 
-    fn ready_api() -> String {
-        fake_api(Script::from([
-            ("/readyz", vec![(200, "ok".into())]),
-            (
-                "/api/v1/nodes/digit-vm",
-                vec![(200, fixture("node-notready.json")), (200, fixture("node-ready.json"))],
-            ),
-            (
-                "/apis/apps/v1/namespaces/kube-system/deployments/coredns",
-                vec![(200, fixture("coredns-available.json"))],
-            ),
-            (
-                "/apis/storage.k8s.io/v1/storageclasses/local-path",
-                vec![(200, fixture("storageclass-local-path.json"))],
-            ),
-            (
-                "/apis/apps/v1/namespaces/kube-system/deployments/traefik",
-                vec![(200, fixture("traefik-available.json"))],
-            ),
-        ]))
-    }
-
     fn profile_pinned_to(binary: &[u8], airgap: &[u8]) -> digit_quickstart::profile::Profile {
-        let hex = digit_quickstart::k3s::artifacts::sha256_hex;
-        let text = digit_quickstart::profile::EMBEDDED[0]
-            .2
-            .replacen(
-                "b19216803650b567bf980888dec39035edaf664339c55bc4462f7a003edbef83",
-                &hex(binary),
-                1,
-            )
-            .replacen(
-                "2c81a3f3527c590180cd71717ea23d83d023669b38439720fdce62fe23543536",
-                &hex(airgap),
-                1,
-            );
-        digit_quickstart::profile::parse(&text, "test").unwrap()
+        digit_quickstart::profile::parse(&support::k8s::dev_profile_pinned_to(binary, airgap), "test").unwrap()
     }
 
     fn scratch() -> tempfile::TempDir {
@@ -303,7 +268,7 @@ mod lifecycle {
         let log = Arc::new(Mutex::new(Vec::new()));
         let systemd = Systemd {
             root: dir.path().into(),
-            api: ready_api(),
+            api: support::k8s::k3s_up_api(),
             started: Mutex::new(false),
             log: log.clone(),
         };
@@ -360,7 +325,7 @@ mod lifecycle {
         let dir = scratch();
         let systemd = Systemd {
             root: dir.path().into(),
-            api: ready_api(),
+            api: support::k8s::k3s_up_api(),
             started: Mutex::new(false),
             log: Arc::default(),
         };

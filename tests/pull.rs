@@ -685,12 +685,7 @@ fn a_partial_file_left_by_a_killed_pull_is_resumed_not_restarted() {
     );
     let digest = support::sha256(&big);
     let dir = tempfile::tempdir().unwrap();
-    let partial = dir
-        .path()
-        .join("store/partial")
-        .join(format!("{}.partial", digest.trim_start_matches("sha256:")));
-    std::fs::create_dir_all(partial.parent().unwrap()).unwrap();
-    std::fs::write(&partial, &big[..100_000]).unwrap();
+    let partial = support::seed_partial(dir.path(), &big, 100_000);
     let out = bin(dir.path())
         .args(["pull", "--insecure-registry", &proxy.host])
         .arg(format!("{}/killed/app:1", proxy.host))
@@ -767,12 +762,7 @@ fn when_the_registry_ignores_range_the_blob_is_fetched_again_from_the_start() {
     );
     let digest = support::sha256(&big);
     let dir = tempfile::tempdir().unwrap();
-    let partial = dir
-        .path()
-        .join("store/partial")
-        .join(format!("{}.partial", digest.trim_start_matches("sha256:")));
-    std::fs::create_dir_all(partial.parent().unwrap()).unwrap();
-    std::fs::write(&partial, &big[..100_000]).unwrap();
+    support::seed_partial(dir.path(), &big, 100_000);
     proxy.fault(Fault::StripRange { digest: digest.clone() });
     let out = bin(dir.path())
         .args(["pull", "--insecure-registry", &proxy.host])

@@ -13,8 +13,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use support::k8s::{Script, fake_api, fixture};
-
 const STUB_K3S: &str = r##"#!/bin/sh
 # Stands in for k3s: logs each start, writes its kubeconfig, and tells
 # systemd it is ready from the main process (NotifyAccess=main).
@@ -183,44 +181,16 @@ fn write(dir: &Path, name: &str, bytes: &[u8], mode: u32) {
 }
 
 fn profile(disable: &str) -> String {
-    let hex = digit_quickstart::k3s::artifacts::sha256_hex;
-    digit_quickstart::profile::EMBEDDED[0]
-        .2
-        .replacen(
-            "b19216803650b567bf980888dec39035edaf664339c55bc4462f7a003edbef83",
-            &hex(STUB_K3S.as_bytes()),
-            1,
-        )
-        .replacen(
-            "2c81a3f3527c590180cd71717ea23d83d023669b38439720fdce62fe23543536",
-            &hex(b"air-gap images"),
-            1,
-        )
-        .replacen(
-            "  overhead: {cpu: 500m, memory: 1Gi}",
-            &format!("  overhead: {{cpu: 500m, memory: 1Gi}}\n  disable: [{disable}]"),
-            1,
-        )
+    support::k8s::dev_profile_pinned_to(STUB_K3S.as_bytes(), b"air-gap images").replacen(
+        "  overhead: {cpu: 500m, memory: 1Gi}",
+        &format!("  overhead: {{cpu: 500m, memory: 1Gi}}\n  disable: [{disable}]"),
+        1,
+    )
 }
 
 #[test]
 fn install_reinstall_change_and_uninstall_under_real_systemd() {
-    let api = fake_api(Script::from([
-        ("/readyz", vec![(200, "ok".into())]),
-        ("/api/v1/nodes/digit-vm", vec![(200, fixture("node-ready.json"))]),
-        (
-            "/apis/apps/v1/namespaces/kube-system/deployments/coredns",
-            vec![(200, fixture("coredns-available.json"))],
-        ),
-        (
-            "/apis/storage.k8s.io/v1/storageclasses/local-path",
-            vec![(200, fixture("storageclass-local-path.json"))],
-        ),
-        (
-            "/apis/apps/v1/namespaces/kube-system/deployments/traefik",
-            vec![(200, fixture("traefik-available.json"))],
-        ),
-    ]));
+    let api = support::k8s::k3s_up_api();
     let test = tempfile::tempdir().unwrap();
     let t = test.path();
     std::fs::copy(env!("CARGO_BIN_EXE_digit-quickstart"), t.join("digit-quickstart")).unwrap();

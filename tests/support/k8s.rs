@@ -63,3 +63,46 @@ pub fn fake_api(script: Script) -> String {
 pub fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!("{}/tests/fixtures/k8s/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
+
+/// The API of a k3s that comes up: the node reports NotReady once, then
+/// Ready; CoreDNS, the local-path storage class and traefik are there.
+pub fn k3s_up_api() -> String {
+    fake_api(Script::from([
+        ("/readyz", vec![(200, "ok".into())]),
+        (
+            "/api/v1/nodes/digit-vm",
+            vec![(200, fixture("node-notready.json")), (200, fixture("node-ready.json"))],
+        ),
+        (
+            "/apis/apps/v1/namespaces/kube-system/deployments/coredns",
+            vec![(200, fixture("coredns-available.json"))],
+        ),
+        (
+            "/apis/storage.k8s.io/v1/storageclasses/local-path",
+            vec![(200, fixture("storageclass-local-path.json"))],
+        ),
+        (
+            "/apis/apps/v1/namespaces/kube-system/deployments/traefik",
+            vec![(200, fixture("traefik-available.json"))],
+        ),
+    ]))
+}
+
+/// The dev profile with its k3s pins replaced by the sums of test artifacts.
+pub fn dev_profile_pinned_to(binary: &[u8], airgap: &[u8]) -> String {
+    let hex = digit_quickstart::k3s::artifacts::sha256_hex;
+    let dev = digit_quickstart::profile::EMBEDDED[0].2;
+    let pin = |name: &str| {
+        let line = dev
+            .lines()
+            .find(|l| l.contains(&format!("{{name: {name},")))
+            .expect("artifact line");
+        line.split("sha256: ")
+            .nth(1)
+            .and_then(|r| r.split(',').next())
+            .expect("sha256")
+            .to_owned()
+    };
+    dev.replacen(&pin("k3s"), &hex(binary), 1)
+        .replacen(&pin("k3s-airgap-images-amd64.tar.zst"), &hex(airgap), 1)
+}

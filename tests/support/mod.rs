@@ -295,8 +295,6 @@ impl Pusher {
 
     pub fn blob(&self, repo: &str, data: &[u8]) -> (String, u64) {
         let digest = sha256(data);
-        let file = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(file.path(), data).unwrap();
         // Monolithic upload: POST for a location, PUT the bytes with the digest.
         let out = self
             .curl()
@@ -322,30 +320,16 @@ impl Pusher {
             format!("http://{}{location}", self.host)
         };
         let sep = if location.contains('?') { '&' } else { '?' };
-        let out = self
-            .curl()
-            .args([
-                "-o",
-                "/dev/null",
-                "-X",
-                "PUT",
-                "-H",
-                "Content-Type: application/octet-stream",
-                "--data-binary",
-            ])
-            .arg(format!("@{}", file.path().display()))
-            .arg(format!("{location}{sep}digest={digest}"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "PUT blob: {}",
-            String::from_utf8_lossy(&out.stderr)
+        self.put(
+            &format!("{location}{sep}digest={digest}"),
+            "application/octet-stream",
+            data,
         );
         (digest, data.len() as u64)
     }
 
-    pub fn manifest(&self, repo: &str, reference: &str, media_type: &str, body: &[u8]) -> String {
+    /// PUTs `body` to `url` (monolithic blob upload or manifest).
+    fn put(&self, url: &str, content_type: &str, body: &[u8]) {
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), body).unwrap();
         let out = self
@@ -356,17 +340,25 @@ impl Pusher {
                 "-X",
                 "PUT",
                 "-H",
-                &format!("Content-Type: {media_type}"),
+                &format!("Content-Type: {content_type}"),
                 "--data-binary",
             ])
             .arg(format!("@{}", file.path().display()))
-            .arg(format!("http://{}/v2/{repo}/manifests/{reference}", self.host))
+            .arg(url)
             .output()
             .unwrap();
         assert!(
             out.status.success(),
-            "PUT manifest: {}",
+            "PUT {url}: {}",
             String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    pub fn manifest(&self, repo: &str, reference: &str, media_type: &str, body: &[u8]) -> String {
+        self.put(
+            &format!("http://{}/v2/{repo}/manifests/{reference}", self.host),
+            media_type,
+            body,
         );
         sha256(body)
     }
@@ -746,4 +738,15 @@ impl Drop for Containerd {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Leaves the first bytes of a blob in the store's partial/ folder, as an
+/// interrupted pull would.
+pub fn seed_partial(data: &Path, blob: &[u8], keep: usize) -> PathBuf {
+    let partial = data
+        .join("store/partial")
+        .join(format!("{}.partial", sha256(blob).trim_start_matches("sha256:")));
+    std::fs::create_dir_all(partial.parent().unwrap()).unwrap();
+    std::fs::write(&partial, &blob[..keep]).unwrap();
+    partial
 }
