@@ -235,7 +235,7 @@ fn plan_json_has_phases_in_install_order_and_every_image_once() {
     assert_eq!(plan["warnings"], serde_json::json!([]), "the dev profile pins k3s");
     assert_eq!(
         plan["phases"][1]["steps"][0]["sha256"],
-        "b19216803650b567bf980888dec39035edaf664339c55bc4462f7a003edbef83"
+        "12f81c9bb5b71e098a4f7a2d187e350902a9339a6c3d5e56c20a03f7a417e07f"
     );
 }
 
@@ -246,7 +246,7 @@ fn an_invalid_profile_file_exits_2_naming_file_line_and_column() {
     let text = digit_quickstart::profile::EMBEDDED[0]
         .2
         .replacen("limits: {memory: 96Mi}", "limits: {memory: 96MB}", 1);
-    std::fs::write(&path, text).unwrap();
+    std::fs::write(&path, &text).unwrap();
     let out = bin()
         .env("DIGIT_QUICKSTART_HOST_FACTS", READY)
         .args(["plan", "--profile"])
@@ -264,7 +264,11 @@ fn an_invalid_profile_file_exits_2_naming_file_line_and_column() {
         .unwrap();
     let json: Value = serde_json::from_slice(&out.stderr).unwrap();
     assert_eq!(json["exit_code"], 2);
-    assert!(json["error"].as_str().unwrap().contains("my.yaml:73:"), "{json}");
+    let line = text.lines().position(|l| l.contains("96MB")).unwrap() + 1;
+    assert!(
+        json["error"].as_str().unwrap().contains(&format!("my.yaml:{line}:")),
+        "{json}"
+    );
 }
 
 #[test]
@@ -303,7 +307,7 @@ fn version_names_the_embedded_profiles_versions() {
     assert_eq!(
         stdout(&out),
         format!(
-            "digit-quickstart {}\nprofile dev: DIGIT v2.9.2, k3s v1.32.3+k3s1\n",
+            "digit-quickstart {}\nprofile dev: DIGIT v2.9.2, k3s v1.35.8+k3s1\n",
             env!("CARGO_PKG_VERSION")
         )
     );
@@ -485,7 +489,7 @@ mod install_k3s {
     fn an_unpinned_k3s_is_refused_before_anything_changes() {
         let dir = tempfile::tempdir().unwrap();
         let unpinned = digit_quickstart::profile::EMBEDDED[0].2.replacen(
-            "b19216803650b567bf980888dec39035edaf664339c55bc4462f7a003edbef83",
+            "12f81c9bb5b71e098a4f7a2d187e350902a9339a6c3d5e56c20a03f7a417e07f",
             "unpinned",
             1,
         );
