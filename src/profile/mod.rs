@@ -7,6 +7,7 @@ pub mod quantity;
 mod schema;
 mod validate;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -14,9 +15,31 @@ use serde::Serialize;
 pub use image::ImageRef;
 pub use quantity::{Bytes, MilliCpu};
 pub use schema::{
-    Amount, Artifact, DigitRelease, Eviction, Health, HostRequirements, Image, ImageRole, K3s, K3sArtifacts, Limits,
-    MinRecommended, OsSupport, Resources, Sha256Pin, UNPINNED, Volume,
+    Amount, Artifact, ComponentKind, DigitRelease, Eviction, Health, HostRequirements, Image, ImageRole, K3s,
+    K3sArtifacts, Limits, MinRecommended, OsSupport, Resources, SeedFile, SeedFileKind, SeedJob, Sha256Pin, UNPINNED,
+    Volume,
 };
+
+/// The secrets `install` generates, as `secret/key`; profiles reference them
+/// in `secret_env`. Values never appear in a profile, a manifest print or a log.
+pub const SECRET_KEYS: &[&str] = &[
+    "db/username",
+    "db/password",
+    "minio/access-key",
+    "minio/secret-key",
+    "egov-enc-service/master-password",
+    "egov-enc-service/master-salt",
+    "egov-enc-service/master-initialvector",
+    "digit-admin/username",
+    "digit-admin/password",
+];
+
+/// Environment names DIGIT services read the state tenant from.
+pub const STATE_TENANT_VARS: &[&str] = &[
+    "EGOV_STATE_LEVEL_TENANT_ID",
+    "STATE_LEVEL_TENANT_ID",
+    "PGR_STATELEVEL_TENANTID",
+];
 
 use crate::error::Diagnostic;
 
@@ -34,7 +57,40 @@ pub struct Profile {
     pub k3s: K3s,
     pub host: HostRequirements,
     pub namespace: String,
+    pub state_tenant: String,
+    pub city_tenants: Vec<String>,
+    pub common_env: BTreeMap<String, String>,
+    pub admin: AdminUser,
+    pub seeds: Vec<SeedStep>,
     pub components: Vec<Component>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AdminUser {
+    pub username: String,
+    pub via: String,
+    pub tenants: Vec<String>,
+    pub roles: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SeedStep {
+    pub name: String,
+    pub after: String,
+    pub description: String,
+    pub action: SeedAction,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SeedAction {
+    File(SeedFile),
+    Api {
+        component: String,
+        path: String,
+        body: String,
+    },
+    Job(SeedJob),
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -48,6 +104,27 @@ pub struct Component {
     pub health: Option<Health>,
     pub depends_on: Vec<String>,
     pub volumes: Vec<Volume>,
+    pub kind: ComponentKind,
+    pub context: Option<String>,
+    pub env: BTreeMap<String, String>,
+    pub secret_env: BTreeMap<String, String>,
+    pub command: Vec<String>,
+    pub args: Vec<String>,
+    pub schema_table: Option<String>,
+    pub files: BTreeMap<String, String>,
+    pub start_seconds: Option<u32>,
+    pub timeout_seconds: Option<u32>,
+}
+
+impl Component {
+    /// Java services and the gateway: Spring Boot, heap-limited.
+    pub fn is_java(&self) -> bool {
+        matches!(self.kind, ComponentKind::Java | ComponentKind::Gateway)
+    }
+
+    pub fn image(&self, role: ImageRole) -> Option<&Image> {
+        self.images.iter().find(|i| i.role == role)
+    }
 }
 
 /// How the user named the profile on the command line.
@@ -188,6 +265,15 @@ impl Profile {
     /// earlier ones. Validation has already ruled out cycles.
     pub fn waves(&self) -> Vec<Vec<&Component>> {
         validate::waves(&self.components)
+    }
+
+    /// Seed steps that run once `component` is up, in profile order.
+    pub fn seeds_after(&self, component: &str) -> Vec<&SeedStep> {
+        self.seeds.iter().filter(|s| s.after == component).collect()
+    }
+
+    pub fn seed(&self, name: &str) -> Option<&SeedStep> {
+        self.seeds.iter().find(|s| s.name == name)
     }
 
     pub fn component(&self, name: &str) -> Option<&Component> {

@@ -22,7 +22,97 @@ pub struct ProfileFile {
     pub host: HostRequirements,
     /// Kubernetes namespace the components are deployed into.
     pub namespace: Spanned<String>,
+    /// DIGIT's state-level tenant; injected into every service under all the
+    /// names DIGIT reads it by, so they can never disagree.
+    pub state_tenant: Spanned<String>,
+    /// City tenants the seed data defines (smoke tests use the first).
+    pub city_tenants: Vec<String>,
+    /// Environment every Java service gets (service hosts, Kafka, Redis).
+    #[serde(default)]
+    pub common_env: std::collections::BTreeMap<String, String>,
+    pub admin: Admin,
+    /// Seed data: pinned files applied after the component that owns their tables.
+    #[serde(default)]
+    pub seeds: Vec<Seed>,
     pub components: Vec<Component>,
+}
+
+/// The first login, created through egov-user's API so enc-service encrypts it.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Admin {
+    pub username: String,
+    /// Component whose API creates the user (`/user/users/_createnovalidate`).
+    pub via: Spanned<String>,
+    pub tenants: Vec<String>,
+    pub roles: Vec<String>,
+}
+
+/// One seed step. `file` seeds are downloaded, verified against `sha256` and
+/// run with psql; `api` seeds are one POST to a component's service;
+/// `job` seeds run a command in one of the profile's images.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seed {
+    pub name: Spanned<String>,
+    /// The component whose rollout (and migrations) must be complete first.
+    pub after: Spanned<String>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub file: Option<SeedFile>,
+    #[serde(default)]
+    pub api: Option<SeedApi>,
+    #[serde(default)]
+    pub job: Option<SeedJob>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedFile {
+    pub url: String,
+    pub sha256: Sha256Pin,
+    pub size: Bytes,
+    /// `sql`: run with psql; `mount`: a file for a component (see `files`).
+    #[serde(default)]
+    pub kind: SeedFileKind,
+    /// psql waits until this table exists (migrations run in init containers).
+    #[serde(default)]
+    pub wait_for_table: Option<String>,
+    /// psql variables (`-v name=value`).
+    #[serde(default)]
+    pub vars: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SeedFileKind {
+    #[default]
+    Sql,
+    Mount,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedApi {
+    pub component: Spanned<String>,
+    pub path: String,
+    #[serde(default = "empty_object")]
+    pub body: String,
+}
+
+fn empty_object() -> String {
+    "{}".to_owned()
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedJob {
+    pub image: ImageRef,
+    pub command: Vec<String>,
+    /// Environment from the generated secrets: NAME -> `secret/key`.
+    #[serde(default)]
+    pub secret_env: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -165,6 +255,46 @@ pub struct Component {
     pub depends_on: Vec<Spanned<String>>,
     #[serde(default)]
     pub volumes: Vec<Volume>,
+    #[serde(default)]
+    pub kind: ComponentKind,
+    /// Context path the gateway and the ingress route to this service (`user`).
+    #[serde(default)]
+    pub context: Option<String>,
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
+    /// Environment from the generated secrets: NAME -> `secret/key`.
+    #[serde(default)]
+    pub secret_env: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub command: Vec<String>,
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Flyway history table of the migration image (`SCHEMA_TABLE`).
+    #[serde(default)]
+    pub schema_table: Option<String>,
+    /// Seed files of kind `mount` placed into the container: path -> seed name.
+    #[serde(default)]
+    pub files: std::collections::BTreeMap<String, String>,
+    /// Seconds the first health probe may take (JVM start plus migrations).
+    #[serde(default)]
+    pub start_seconds: Option<u32>,
+    /// Seconds `install` waits for this component before diagnosing it.
+    #[serde(default)]
+    pub timeout_seconds: Option<u32>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ComponentKind {
+    /// Postgres, Redis, Redpanda, MinIO: run as configured.
+    #[default]
+    Backbone,
+    /// A DIGIT Spring service: common env, database secret, heap.
+    Java,
+    /// The DIGIT gateway: a Java service plus route discovery.
+    Gateway,
+    /// The web UI (nginx).
+    Ui,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

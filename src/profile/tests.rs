@@ -38,6 +38,9 @@ components:
       requests: {cpu: 50m, memory: 256Mi}
       limits: {cpu: "1", memory: 256Mi}
     depends_on: [db]
+state_tenant: pg
+city_tenants: [pg.citya]
+admin: {username: ADMIN, via: api, tenants: [pg], roles: [SUPERUSER]}
 "#;
 
 fn with(from: &str, to: &str) -> String {
@@ -275,4 +278,64 @@ fn dev_waves_start_with_the_backbone_and_end_with_the_ui_and_pgr() {
             assert_eq!(m.reference.repository(), format!("{}-db", app.reference.repository()));
         }
     }
+}
+
+#[test]
+fn a_state_tenant_that_disagrees_with_a_service_env_is_refused() {
+    let yaml = with(
+        "    depends_on: [db]\n",
+        "    depends_on: [db]\n    env: {EGOV_STATE_LEVEL_TENANT_ID: pb}\n",
+    );
+    error_at(
+        &yaml,
+        29,
+        11,
+        "EGOV_STATE_LEVEL_TENANT_ID is `pb` but state_tenant is `pg`",
+    );
+    let yaml = with("city_tenants: [pg.citya]", "city_tenants: [pb.citya]");
+    error_at(
+        &yaml,
+        36,
+        15,
+        "city tenant `pb.citya` is not under the state tenant `pg`",
+    );
+}
+
+#[test]
+fn seeds_must_name_known_components_images_and_secrets() {
+    let seed = |body: &str| format!("{BASE}seeds:\n  - name: s1\n    after: {body}\n");
+    error_at(
+        &seed("nowhere\n    api: {component: api, path: /x}"),
+        41,
+        12,
+        "seed `s1` runs after unknown component `nowhere`",
+    );
+    error_at(&seed("db"), 40, 11, "exactly one of `file`, `api` or `job`");
+    error_at(
+        &seed("db\n    job: {image: docker.io/library/busybox:1, command: [true]}"),
+        40,
+        11,
+        "which no component lists",
+    );
+    error_at(
+        &seed("db\n    job: {image: docker.io/library/postgres:16, command: [true], secret_env: {X: db/nope}}"),
+        40,
+        11,
+        "secret_env X refers to `db/nope`",
+    );
+    let ok = seed("db\n    job: {image: docker.io/library/postgres:16, command: [psql], secret_env: {P: db/password}}");
+    let p = parse(&ok, "ok.yaml").unwrap();
+    assert_eq!(p.seeds_after("db").len(), 1);
+    assert!(matches!(p.seeds[0].action, SeedAction::Job(_)));
+}
+
+#[test]
+fn a_migration_image_needs_its_flyway_table_and_java_needs_a_heap() {
+    let yaml = with(
+        "      - {ref: docker.io/egovio/egov-user:v1, compressed: 200Mi, unpacked: 480Mi}\n",
+        "      - {ref: docker.io/egovio/egov-user:v1, compressed: 200Mi, unpacked: 480Mi}\n      - {ref: docker.io/egovio/egov-user-db:v1, role: migration, compressed: 1Mi, unpacked: 1Mi}\n",
+    );
+    error_at(&yaml, 29, 11, "no schema_table");
+    let yaml = with("    depends_on: [db]\n", "    depends_on: [db]\n    kind: java\n");
+    error_at(&yaml, 29, 11, "is a Java service but has no jvm_heap");
 }

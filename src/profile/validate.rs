@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_saphyr::{Location, Spanned};
 
-use super::schema::{Component as RawComponent, ProfileFile};
-use super::{Component, Profile, ProfileError};
+use super::schema::{Component as RawComponent, ProfileFile, Seed as RawSeed, SeedFileKind};
+use super::{AdminUser, Component, Profile, ProfileError, SECRET_KEYS, STATE_TENANT_VARS, SeedAction, SeedStep};
 
 pub(super) fn validate(file: ProfileFile, text: &str, origin: &str) -> Result<Profile, ProfileError> {
     let err = |at: Location, message: String| invalid(text, origin, at, message);
@@ -81,6 +81,94 @@ pub(super) fn validate(file: ProfileFile, text: &str, origin: &str) -> Result<Pr
     if let Some((cycle, at)) = find_cycle(&file.components) {
         return Err(err(at, format!("dependency cycle: {}", cycle.join(" -> "))));
     }
+    check_tenant(&file).map_err(|(at, m)| err(at, m))?;
+    let images: Vec<&str> = file
+        .components
+        .iter()
+        .flat_map(|c| c.images.iter().map(|i| i.reference.as_str()))
+        .collect();
+    let known = |name: &str| first_seen.contains_key(name);
+    if !known(&file.admin.via.value) {
+        return Err(err(
+            file.admin.via.referenced,
+            format!("admin.via names unknown component `{}`", file.admin.via.value),
+        ));
+    }
+    let mut seed_names: HashMap<&str, Location> = HashMap::new();
+    for seed in &file.seeds {
+        let at = seed.name.referenced;
+        check_dns_label(&seed.name, "seed name").map_err(|m| err(at, m))?;
+        if first_seen.contains_key(seed.name.value.as_str()) || seed_names.insert(&seed.name.value, at).is_some() {
+            return Err(err(
+                at,
+                format!(
+                    "seed name `{}` is already used by a component or another seed",
+                    seed.name.value
+                ),
+            ));
+        }
+        if !known(&seed.after.value) {
+            return Err(err(
+                seed.after.referenced,
+                format!(
+                    "seed `{}` runs after unknown component `{}`",
+                    seed.name.value, seed.after.value
+                ),
+            ));
+        }
+        let actions = [seed.file.is_some(), seed.api.is_some(), seed.job.is_some()];
+        if actions.iter().filter(|a| **a).count() != 1 {
+            return Err(err(
+                at,
+                format!(
+                    "seed `{}` must have exactly one of `file`, `api` or `job`",
+                    seed.name.value
+                ),
+            ));
+        }
+        if let Some(api) = &seed.api
+            && !known(&api.component.value)
+        {
+            return Err(err(
+                api.component.referenced,
+                format!(
+                    "seed `{}` calls unknown component `{}`",
+                    seed.name.value, api.component.value
+                ),
+            ));
+        }
+        if let Some(job) = &seed.job {
+            if !images.contains(&job.image.as_str()) {
+                return Err(err(
+                    at,
+                    format!(
+                        "seed `{}` runs image `{}`, which no component lists (so it would never be pulled)",
+                        seed.name.value,
+                        job.image.as_str()
+                    ),
+                ));
+            }
+            check_secret_refs(&job.secret_env).map_err(|m| err(at, m))?;
+        }
+    }
+    for c in &file.components {
+        check_secret_refs(&c.secret_env).map_err(|m| err(c.name.referenced, m))?;
+        for (path, seed) in &c.files {
+            let ok = file
+                .seeds
+                .iter()
+                .any(|s| s.name.value == *seed && s.file.as_ref().is_some_and(|f| f.kind == SeedFileKind::Mount));
+            if !ok || !path.starts_with('/') {
+                return Err(err(
+                    c.name.referenced,
+                    format!(
+                        "component `{}` mounts `{seed}` at `{path}`: expected an absolute path and a seed with a `mount` file",
+                        c.name.value
+                    ),
+                ));
+            }
+        }
+    }
 
     Ok(Profile {
         name: file.name.value,
@@ -90,8 +178,97 @@ pub(super) fn validate(file: ProfileFile, text: &str, origin: &str) -> Result<Pr
         k3s: file.k3s,
         host: file.host,
         namespace: file.namespace.value,
+        state_tenant: file.state_tenant.value,
+        city_tenants: file.city_tenants,
+        common_env: file.common_env,
+        admin: AdminUser {
+            username: file.admin.username,
+            via: file.admin.via.value,
+            tenants: file.admin.tenants,
+            roles: file.admin.roles,
+        },
+        seeds: file.seeds.into_iter().map(into_seed).collect(),
         components: file.components.into_iter().map(into_component).collect(),
     })
+}
+
+fn into_seed(s: RawSeed) -> SeedStep {
+    let action = match (s.file, s.api, s.job) {
+        (Some(f), _, _) => SeedAction::File(f),
+        (_, Some(a), _) => SeedAction::Api {
+            component: a.component.value,
+            path: a.path,
+            body: a.body,
+        },
+        (_, _, Some(j)) => SeedAction::Job(j),
+        // Validation requires exactly one.
+        (None, None, None) => unreachable!("seed without an action"),
+    };
+    SeedStep {
+        name: s.name.value,
+        after: s.after.value,
+        description: s.description,
+        action,
+    }
+}
+
+/// The state tenant is one value: any service env that names it must agree,
+/// and city tenants and the admin's tenants must sit under it.
+fn check_tenant(file: &ProfileFile) -> Result<(), (Location, String)> {
+    let tenant = &file.state_tenant.value;
+    let at = file.state_tenant.referenced;
+    if tenant.is_empty() || tenant.contains('.') {
+        return Err((
+            at,
+            format!("state_tenant `{tenant}` must be a non-empty name without `.`"),
+        ));
+    }
+    let prefix = format!("{tenant}.");
+    for city in &file.city_tenants {
+        if !city.starts_with(&prefix) {
+            return Err((
+                at,
+                format!("city tenant `{city}` is not under the state tenant `{tenant}`"),
+            ));
+        }
+    }
+    for t in &file.admin.tenants {
+        if t != tenant && !t.starts_with(&prefix) {
+            return Err((
+                at,
+                format!("admin tenant `{t}` is not the state tenant `{tenant}` or under it"),
+            ));
+        }
+    }
+    let envs = std::iter::once((file.name.referenced, &file.common_env))
+        .chain(file.components.iter().map(|c| (c.name.referenced, &c.env)));
+    for (loc, env) in envs {
+        for var in STATE_TENANT_VARS {
+            if let Some(v) = env.get(*var)
+                && v != tenant
+            {
+                return Err((
+                    loc,
+                    format!(
+                        "{var} is `{v}` but state_tenant is `{tenant}`: DIGIT breaks ADMIN login when they differ; remove it (it is set from state_tenant)"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_secret_refs(env: &BTreeMap<String, String>) -> Result<(), String> {
+    for (name, key) in env {
+        if !SECRET_KEYS.contains(&key.as_str()) {
+            return Err(format!(
+                "secret_env {name} refers to `{key}`; expected one of: {}",
+                SECRET_KEYS.join(", ")
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn into_component(c: RawComponent) -> Component {
@@ -105,6 +282,16 @@ fn into_component(c: RawComponent) -> Component {
         health: c.health,
         depends_on: c.depends_on.into_iter().map(|d| d.value).collect(),
         volumes: c.volumes,
+        kind: c.kind,
+        context: c.context,
+        env: c.env,
+        secret_env: c.secret_env,
+        command: c.command,
+        args: c.args,
+        schema_table: c.schema_table,
+        files: c.files,
+        start_seconds: c.start_seconds,
+        timeout_seconds: c.timeout_seconds,
     }
 }
 
@@ -126,6 +313,22 @@ fn check_component(c: &RawComponent) -> Result<(), String> {
         return Err(format!(
             "component `{name}` requests {} CPU but is limited to {cpu}",
             r.requests.cpu
+        ));
+    }
+    let java = matches!(c.kind, super::ComponentKind::Java | super::ComponentKind::Gateway);
+    if java && c.jvm_heap.is_none() {
+        return Err(format!("component `{name}` is a Java service but has no jvm_heap"));
+    }
+    if let Some(ctx) = &c.context
+        && (ctx.is_empty() || ctx.contains('/'))
+    {
+        return Err(format!(
+            "component `{name}` has context `{ctx}`: expected a path segment such as `user`"
+        ));
+    }
+    if c.images.iter().any(|i| i.role == super::ImageRole::Migration) && c.schema_table.is_none() {
+        return Err(format!(
+            "component `{name}` has a migration image but no schema_table (Flyway's history table)"
         ));
     }
     if let Some(heap) = c.jvm_heap
