@@ -27,6 +27,10 @@ impl Layout {
     pub fn k3s_cache(&self, version: &str) -> PathBuf {
         self.at("cache/k3s").join(version)
     }
+    /// Seed files, named by their pinned sha256 so a new pin never reuses an old file.
+    pub fn seed_cache(&self) -> PathBuf {
+        self.at("cache/seed")
+    }
     pub fn lock_file(&self, profile: &str) -> PathBuf {
         self.at(&format!("{profile}.lock"))
     }

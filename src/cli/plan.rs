@@ -16,9 +16,16 @@ pub struct PlanArgs {
     /// Skip the DNS and HTTPS reachability probes
     #[arg(long)]
     pub offline: bool,
+
+    /// Print the Kubernetes objects install applies, as YAML (secrets redacted)
+    #[arg(long)]
+    pub manifests: bool,
 }
 
 pub fn run(s: &Settings, args: &PlanArgs, host: &Host, printer: &mut Printer) -> Result<Exit, Report> {
+    if args.manifests {
+        return manifests(s, host, printer);
+    }
     let (profile, facts, pre) = super::check::evaluate(s, &args.ignore_check, args.offline, host, printer)?;
     let home = crate::k3s::kubeconfig::invoking_user(host.fs.as_ref(), host.env.as_ref()).home;
     let store = crate::images::StoreView::read(host.fs.as_ref(), &s.layout, &profile.name);
@@ -29,6 +36,29 @@ pub fn run(s: &Settings, args: &PlanArgs, host: &Host, printer: &mut Printer) ->
             let text = crate::ui::render::plan_text(&plan, printer.color_out);
             printer.out(text.trim_end());
         }
+    }
+    Ok(Exit::Success)
+}
+
+/// The objects alone: no host facts needed, so it works anywhere.
+fn manifests(s: &Settings, host: &Host, printer: &mut Printer) -> Result<Exit, Report> {
+    use crate::deploy::manifests::{Inputs, render, to_yaml};
+    let profile = crate::profile::load(&s.profile, &super::check::user_files())?;
+    let digests = crate::deploy::locked_digests(&s.layout, &profile);
+    let files = crate::deploy::cached_seed_files(host.fs.as_ref(), &s.layout, &profile);
+    let rendered = render(&Inputs {
+        profile: &profile,
+        secrets: None,
+        digests: &digests,
+        files: &files,
+    });
+    let ordered = rendered.ordered(&profile);
+    match s.output {
+        Output::Json => {
+            let objects: Vec<&serde_json::Value> = ordered.iter().map(|m| &m.object).collect();
+            printer.json(&objects);
+        }
+        Output::Human => printer.out(to_yaml(&ordered).trim_end()),
     }
     Ok(Exit::Success)
 }

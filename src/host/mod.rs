@@ -43,6 +43,7 @@ pub trait Fs: Send + Sync {
     fn sha256(&self, path: &Path) -> io::Result<String>;
     /// Permission bits (`0o644`).
     fn mode(&self, path: &Path) -> io::Result<u32>;
+    fn set_mode(&self, path: &Path, mode: u32) -> io::Result<()>;
     fn symlink(&self, target: &Path, link: &Path) -> io::Result<()>;
     fn remove_file(&self, path: &Path) -> io::Result<()>;
     fn chown(&self, path: &Path, uid: u32, gid: u32) -> io::Result<()>;

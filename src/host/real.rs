@@ -102,6 +102,10 @@ impl Fs for RealFs {
         Ok(std::fs::metadata(self.at(path))?.mode() & 0o7777)
     }
 
+    fn set_mode(&self, path: &Path, mode: u32) -> io::Result<()> {
+        std::fs::set_permissions(self.at(path), std::fs::Permissions::from_mode(mode))
+    }
+
     fn symlink(&self, target: &Path, link: &Path) -> io::Result<()> {
         std::os::unix::fs::symlink(target, self.at(link))
     }

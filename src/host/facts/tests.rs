@@ -135,6 +135,9 @@ impl crate::host::Fs for FixtureFs {
     fn mode(&self, p: &Path) -> std::io::Result<u32> {
         self.0.mode(p)
     }
+    fn set_mode(&self, p: &Path, mode: u32) -> std::io::Result<()> {
+        self.0.set_mode(p, mode)
+    }
     fn symlink(&self, t: &Path, l: &Path) -> std::io::Result<()> {
         self.0.symlink(t, l)
     }
