@@ -1,5 +1,5 @@
-//! `install`: for now the k3s stage alone (`install --only k3s`); the full
-//! install joins the other stages when they land.
+//! `install`: k3s, then the DIGIT deploy (seed, health, smoke, banner);
+//! `--only k3s` or `--only deploy` runs one stage.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -16,6 +16,8 @@ use crate::ui::{Printer, Prompter};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Stage {
     K3s,
+    /// Deploy DIGIT into an existing cluster (k3s's, or --kubeconfig)
+    Deploy,
 }
 
 #[derive(Debug, Args)]
@@ -39,15 +41,40 @@ pub struct InstallArgs {
     /// Go on although these host checks fail (comma-separated ids)
     #[arg(long, value_name = "NAME[,NAME]", value_delimiter = ',')]
     pub ignore_check: Vec<String>,
+
+    /// With --only deploy: the cluster to deploy into (default: k3s's)
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Seconds to wait for each component before diagnosing it (default: per component)
+    #[arg(long, value_name = "SECS", hide = true)]
+    pub wait_timeout: Option<u64>,
 }
 
 pub fn run(s: &Settings, args: &InstallArgs, host: &Host, printer: &mut Printer) -> Result<Exit, Report> {
-    if args.only != Some(Stage::K3s) {
-        return Err(Report::msg(
-            "`install` is not available yet in this build for the whole stack (it arrives with the end-to-end install)",
-            Exit::NotAvailable,
-        )
-        .with_hint("`digit-quickstart install --only k3s` installs k3s; `pull` fetches the images"));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Report::msg(format!("could not start the async runtime: {e}"), Exit::Failed))?;
+    let http = crate::host::net::http_client(Duration::from_secs(60))
+        .map_err(|e| Report::msg(format!("could not set up HTTPS: {e}"), Exit::Failed))?;
+    if args.only == Some(Stage::Deploy) {
+        let profile = crate::profile::load(&s.profile, &super::check::user_files())?;
+        let prompter = prompter(s);
+        if !prompter.confirm(&format!(
+            "Deploy DIGIT {} ({} components) into namespace {}?",
+            profile.digit.release,
+            profile.components.len(),
+            profile.namespace
+        ))? {
+            printer.note("Nothing was changed.");
+            return Ok(Exit::Success);
+        }
+        let kubeconfig = args.kubeconfig.clone().unwrap_or_else(|| {
+            host.fs
+                .real_path(std::path::Path::new(crate::k3s::kubeconfig::K3S_KUBECONFIG))
+        });
+        return deploy(s, args, host, printer, &runtime, http, &profile, kubeconfig, None, None);
     }
     let (profile, facts, pre) = super::check::evaluate(s, &args.ignore_check, true, host, printer)?;
     if pre.failed() {
@@ -62,15 +89,17 @@ pub fn run(s: &Settings, args: &InstallArgs, host: &Host, printer: &mut Printer)
                 .with_hint("`digit-quickstart check` explains each one; --ignore-check NAME goes on regardless"),
         );
     }
-    let prompter = Prompter {
-        yes: s.yes,
-        stdin_tty: s.term.stdin,
-        stderr_tty: s.term.stderr,
+    let question = if args.only == Some(Stage::K3s) {
+        format!("Install k3s {} as a systemd service on this host?", profile.k3s.version)
+    } else {
+        format!(
+            "Install k3s {} as a systemd service and deploy DIGIT {} ({} components) on this host?",
+            profile.k3s.version,
+            profile.digit.release,
+            profile.components.len()
+        )
     };
-    if !prompter.confirm(&format!(
-        "Install k3s {} as a systemd service on this host?",
-        profile.k3s.version
-    ))? {
+    if !prompter(s).confirm(&question)? {
         printer.note("Nothing was changed.");
         return Ok(Exit::Success);
     }
@@ -85,36 +114,113 @@ pub fn run(s: &Settings, args: &InstallArgs, host: &Host, printer: &mut Printer)
             .filter_map(|k| host.env.var(k).map(|v| ((*k).to_owned(), v)))
             .collect(),
     };
-    let http = crate::host::net::http_client(Duration::from_secs(60))
-        .map_err(|e| Report::msg(format!("could not set up HTTPS: {e}"), Exit::Failed))?;
     let req = Request {
         profile: &profile,
         layout: &s.layout,
         arch: &facts.arch,
         settings,
         artifacts_from: args.k3s_artifacts.clone(),
-        http,
+        http: http.clone(),
         poll: Duration::from_secs(2),
         timeout: None,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Report::msg(format!("could not start the async runtime: {e}"), Exit::Failed))?;
     let display = crate::ui::k3s::K3sProgress::new(printer.animate, printer.quiet);
     let progress = |p: Progress| display.event(&p);
     let result = runtime.block_on(lifecycle::install(host, &req, &progress));
     display.finish();
     let outcome = result?;
-    if s.output == crate::ui::Output::Json {
-        printer.json(&outcome);
+    if args.only == Some(Stage::K3s) {
+        if s.output == crate::ui::Output::Json {
+            printer.json(&outcome);
+            return Ok(Exit::Success);
+        }
+        if outcome.unchanged {
+            printer.out(&format!("k3s {} unchanged", outcome.version));
+        } else {
+            printer.out(&format!("k3s {} is installed and ready", outcome.version));
+        }
+        printer.out(&format!("export KUBECONFIG={}", outcome.kubeconfig.display()));
         return Ok(Exit::Success);
     }
-    if outcome.unchanged {
-        printer.out(&format!("k3s {} unchanged", outcome.version));
-    } else {
-        printer.out(&format!("k3s {} is installed and ready", outcome.version));
+    printer.note(&format!(
+        "k3s {} {}",
+        outcome.version,
+        if outcome.unchanged {
+            "unchanged"
+        } else {
+            "installed and ready"
+        }
+    ));
+    let root_kubeconfig = host
+        .fs
+        .real_path(std::path::Path::new(crate::k3s::kubeconfig::K3S_KUBECONFIG));
+    deploy(
+        s,
+        args,
+        host,
+        printer,
+        &runtime,
+        http,
+        &profile,
+        root_kubeconfig,
+        Some(outcome.kubeconfig.clone()),
+        Some(facts.memory.total),
+    )
+}
+
+fn prompter(s: &Settings) -> Prompter {
+    Prompter {
+        yes: s.yes,
+        stdin_tty: s.term.stdin,
+        stderr_tty: s.term.stderr,
     }
-    printer.out(&format!("export KUBECONFIG={}", outcome.kubeconfig.display()));
-    Ok(Exit::Success)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn deploy(
+    s: &Settings,
+    args: &InstallArgs,
+    host: &Host,
+    printer: &mut Printer,
+    runtime: &tokio::runtime::Runtime,
+    http: reqwest::Client,
+    profile: &crate::profile::Profile,
+    kubeconfig: PathBuf,
+    user_kubeconfig: Option<PathBuf>,
+    node_memory: Option<u64>,
+) -> Result<Exit, Report> {
+    let data_fs = super::check::user_files();
+    let poll = host
+        .env
+        .var("DIGIT_QUICKSTART_POLL_MS")
+        .and_then(|v| v.parse().ok())
+        .map_or(Duration::from_secs(3), Duration::from_millis);
+    let req = crate::deploy::stage::Request {
+        profile,
+        data_fs: &data_fs,
+        layout: &s.layout,
+        kubeconfig,
+        http,
+        poll,
+        timeout: args.wait_timeout.map(Duration::from_secs),
+        ingress_url: host.env.var("DIGIT_QUICKSTART_INGRESS_URL"),
+        node_memory,
+    };
+    let display = crate::ui::deploy::DeployProgress::new(printer.animate, printer.quiet);
+    let progress = |p: crate::deploy::run::Progress| display.event(&p);
+    let result = runtime.block_on(crate::deploy::stage::run(&req, &progress));
+    display.finish();
+    let outcome = result?;
+    let exit = if outcome.healthy() {
+        Exit::Success
+    } else {
+        Exit::CheckFailed
+    };
+    if s.output == crate::ui::Output::Json {
+        printer.json(&outcome);
+    } else {
+        let text = crate::ui::render::banner(&outcome, user_kubeconfig.as_deref(), printer.color_out);
+        printer.out(text.trim_end());
+    }
+    Ok(exit)
 }

@@ -1,7 +1,11 @@
 //! Deploying the profile: dependency waves and what each wave applies.
 
+pub mod cluster;
+pub mod diagnose;
 pub mod manifests;
+pub mod run;
 pub mod secrets;
+pub mod stage;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -50,28 +54,59 @@ pub fn cached_seed_files(fs: &dyn Fs, layout: &Layout, profile: &Profile) -> BTr
 
 pub fn phase(profile: &Profile, layout: &Layout) -> Phase {
     let waves = profile.waves();
+    let files = profile
+        .seeds
+        .iter()
+        .filter(|s| matches!(s.action, SeedAction::File(_)))
+        .count();
     let mut steps = vec![
         Step::CreateDir {
             path: layout.secrets(),
             mode: "0700".into(),
         },
         Step::WriteFile {
-            path: layout.secrets().join(format!("{}.env", profile.name)),
+            path: secrets::path(&layout.secrets(), &profile.name),
             mode: "0600".into(),
-            what: "generated passwords and keys (database, MinIO, encryption, ADMIN)".into(),
+            what: "generated passwords and keys (database, MinIO, encryption, ADMIN), kept for re-runs".into(),
+        },
+        Step::CreateDir {
+            path: layout.seed_cache(),
+            mode: "0755".into(),
+        },
+        Step::Seed {
+            what: format!("download {files} seed files pinned by URL and sha256 (verified before use)"),
         },
         Step::Apply {
             wave: 0,
-            components: vec![format!("namespace {}, config maps, secrets", profile.namespace)],
+            components: vec![format!(
+                "namespace {}, config, secrets, gateway RBAC, every Service, seed ConfigMaps, ingress on port 80",
+                profile.namespace
+            )],
         },
     ];
-    steps.extend(waves.iter().enumerate().map(|(i, wave)| Step::Apply {
-        wave: i + 1,
-        components: wave.iter().map(|c| c.name.clone()).collect(),
-    }));
-    steps.push(Step::Seed {
-        what: "tenants, MDMS masters, localisation and the ADMIN user".into(),
-    });
+    for (i, wave) in waves.iter().enumerate() {
+        steps.push(Step::Apply {
+            wave: i + 1,
+            components: wave.iter().map(|c| c.name.clone()).collect(),
+        });
+        for c in wave {
+            for seed in profile.seeds_after(&c.name) {
+                if let Some(what) = seed_words(seed) {
+                    steps.push(Step::Seed { what });
+                }
+            }
+            if profile.admin.via == c.name {
+                steps.push(Step::Seed {
+                    what: format!(
+                        "user {} on {} through {}'s API (password generated)",
+                        profile.admin.username,
+                        profile.admin.tenants.join(", "),
+                        c.name
+                    ),
+                });
+            }
+        }
+    }
     Phase {
         id: "deploy",
         title: format!(
@@ -80,5 +115,21 @@ pub fn phase(profile: &Profile, layout: &Layout) -> Phase {
             waves.len()
         ),
         steps,
+    }
+}
+
+fn seed_words(seed: &crate::profile::SeedStep) -> Option<String> {
+    let about = if seed.description.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", seed.description)
+    };
+    match &seed.action {
+        SeedAction::File(f) if f.kind == crate::profile::SeedFileKind::Sql => {
+            Some(format!("{} ({}){about}", seed.name, manifests::seed_file_name(&f.url)))
+        }
+        SeedAction::File(_) => None,
+        SeedAction::Job(_) => Some(format!("{} (job){about}", seed.name)),
+        SeedAction::Api { component, path, .. } => Some(format!("{} (POST {component}{path}){about}", seed.name)),
     }
 }

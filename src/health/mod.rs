@@ -1,5 +1,7 @@
 //! Health: what "working" means for each component, and the smoke tests.
 
+pub mod smoke;
+
 use crate::plan::{Phase, Step};
 use crate::profile::{Health, Profile};
 
@@ -23,9 +25,14 @@ pub fn phase(profile: &Profile) -> Phase {
             })
         })
         .collect();
-    steps.push(Step::SmokeTest {
-        what: "log in as ADMIN through the gateway and search MDMS".into(),
-    });
+    for what in [
+        "login: POST /user/oauth/token as the ADMIN user",
+        "mdms-search: tenant.tenants for the state tenant",
+        "idgen-generate: one ID from egov-idgen",
+        "localization-search: rainmaker-common messages",
+    ] {
+        steps.push(Step::SmokeTest { what: what.into() });
+    }
     Phase {
         id: "health",
         title: "Check health and run smoke tests".into(),

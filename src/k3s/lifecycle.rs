@@ -184,7 +184,7 @@ pub async fn install(host: &Host, req: &Request<'_>, progress: &(dyn Fn(Progress
     })
 }
 
-async fn kube_client(path: &Path) -> Result<kube::Client, Report> {
+pub(crate) async fn kube_client(path: &Path) -> Result<kube::Client, Report> {
     let bad = |e: &dyn std::fmt::Display| {
         Report::msg(
             format!("could not use k3s's kubeconfig `{}`: {e}", path.display()),

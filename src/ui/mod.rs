@@ -2,6 +2,7 @@
 //! colour, indicatif and dialoguer. stdout carries results (tables, JSON);
 //! progress, prompts and diagnostics go to stderr.
 
+pub mod deploy;
 pub mod k3s;
 mod progress;
 mod prompt;

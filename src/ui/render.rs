@@ -129,3 +129,47 @@ pub fn version_text(profiles: &[Result<Profile, String>]) -> String {
     }
     s
 }
+
+/// The last thing `install` prints: where to log in, with what, and where
+/// everything is. The password appears here once and nowhere else.
+pub fn banner(o: &crate::deploy::stage::StageOutcome, kubeconfig: Option<&std::path::Path>, color: bool) -> String {
+    let mut s = String::new();
+    let failed: Vec<&crate::health::smoke::CheckResult> = o.checks.iter().filter(|c| !c.ok).collect();
+    let passed = o.checks.len() - failed.len();
+    if failed.is_empty() {
+        s.push_str(&format!(
+            "{} {} health and smoke checks passed\n",
+            paint(color, "DIGIT is up:", Style::new().green().bold()),
+            passed
+        ));
+    } else {
+        s.push_str(&format!(
+            "{} {passed} of {} checks passed\n",
+            paint(color, "DIGIT is deployed but not healthy:", Style::new().red().bold()),
+            o.checks.len()
+        ));
+        for c in &failed {
+            s.push_str(&format!("  FAIL {} {}: {}\n", c.kind, c.name, c.detail));
+        }
+    }
+    s.push('\n');
+    s.push_str(&format!("  Open      {}\n", o.login_url));
+    s.push_str(&format!("  User      {}  (city: choose any)\n", o.username));
+    if o.secrets_generated {
+        s.push_str(&format!("  Password  {}  (shown once)\n", o.password));
+    } else {
+        s.push_str("  Password  unchanged since the first install\n");
+    }
+    s.push_str(&format!(
+        "            stored with the other generated secrets in {} (root only)\n",
+        o.secrets_file.display()
+    ));
+    if let Some(k) = kubeconfig {
+        s.push_str(&format!("  kubectl   export KUBECONFIG={}\n", k.display()));
+    }
+    s.push_str(&format!(
+        "  Took      seed files {:.0}s, deploy {:.0}s in {} waves, checks {:.0}s\n",
+        o.seconds.seed_files, o.seconds.apply_and_wait, o.deploy.waves, o.seconds.health_and_smoke
+    ));
+    s
+}

@@ -1,0 +1,180 @@
+//! The deploy stage end to end: seed files fetched and verified, secrets,
+//! manifests, waves, then health and smoke checks from the host.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::Node;
+use kube::api::{Api, ListParams};
+use serde::Serialize;
+
+use super::cluster::Cluster;
+use super::manifests::{Inputs, render};
+use super::run::{self, Outcome, Progress};
+use super::secrets::{self, Secrets};
+use crate::error::{Exit, Report};
+use crate::health::smoke::{self, CheckResult};
+use crate::k3s::artifacts::{self, ArtifactSpec};
+use crate::layout::Layout;
+use crate::profile::{Profile, SeedAction};
+
+pub struct Request<'a> {
+    pub profile: &'a Profile,
+    /// Reads and writes the data dir (a path the user chose, never re-rooted).
+    pub data_fs: &'a dyn crate::host::Fs,
+    pub layout: &'a Layout,
+    pub kubeconfig: PathBuf,
+    pub http: reqwest::Client,
+    pub poll: Duration,
+    pub timeout: Option<Duration>,
+    /// Where the ingress answers; None means the node's InternalIP on port 80.
+    pub ingress_url: Option<String>,
+    pub node_memory: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StageOutcome {
+    pub url: String,
+    pub login_url: String,
+    pub username: String,
+    /// Shown once in the banner; never serialised.
+    #[serde(skip)]
+    pub password: String,
+    pub secrets_file: PathBuf,
+    pub secrets_generated: bool,
+    pub deploy: Outcome,
+    pub checks: Vec<CheckResult>,
+    pub seconds: Phases,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Phases {
+    pub seed_files: f64,
+    pub apply_and_wait: f64,
+    pub health_and_smoke: f64,
+}
+
+impl StageOutcome {
+    pub fn healthy(&self) -> bool {
+        self.checks.iter().all(|c| c.ok)
+    }
+}
+
+/// Downloads (or finds in the cache) every seed file, verified against its
+/// pin before use: seed name -> content.
+pub async fn fetch_seed_files(
+    http: &reqwest::Client,
+    layout: &Layout,
+    profile: &Profile,
+) -> Result<BTreeMap<String, String>, Report> {
+    let mut out = BTreeMap::new();
+    for seed in &profile.seeds {
+        let SeedAction::File(f) = &seed.action else { continue };
+        let name = super::seed_cache_path(layout, &f.sha256, &f.url)
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| seed.name.clone());
+        let spec = ArtifactSpec {
+            name,
+            url: f.url.clone(),
+            sha256: f.sha256.clone(),
+        };
+        let path = artifacts::fetch(http, &spec, &layout.seed_cache(), 3, Duration::from_secs(1), &|_| {})
+            .await
+            .map_err(|e| Report::new(e, Exit::Failed))?;
+        let text = tokio::fs::read_to_string(&path).await.map_err(|source| {
+            Report::new(
+                crate::error::IoError {
+                    action: "read seed file",
+                    path: path.clone(),
+                    source,
+                },
+                Exit::Failed,
+            )
+        })?;
+        out.insert(seed.name.clone(), text);
+    }
+    Ok(out)
+}
+
+async fn node_ip(client: &kube::Client) -> Option<String> {
+    let nodes: Api<Node> = Api::all(client.clone());
+    let list = nodes.list(&ListParams::default()).await.ok()?;
+    list.items.into_iter().find_map(|n| {
+        n.status?
+            .addresses?
+            .into_iter()
+            .find(|a| a.type_ == "InternalIP")
+            .map(|a| a.address)
+    })
+}
+
+pub async fn run(req: &Request<'_>, progress: &(dyn Fn(Progress) + Sync)) -> Result<StageOutcome, Report> {
+    let p = req.profile;
+    let t = Instant::now();
+    let files = fetch_seed_files(&req.http, req.layout, p).await?;
+    let seed_secs = t.elapsed().as_secs_f64();
+    let mut random = secrets::os_random;
+    let (secrets, generated): (Secrets, bool) =
+        secrets::load_or_generate(req.data_fs, &req.layout.secrets(), p, &mut random)
+            .map_err(|e| Report::new(e, Exit::Failed))?;
+    let digests = super::locked_digests(req.layout, p);
+    let rendered = render(&Inputs {
+        profile: p,
+        secrets: Some(&secrets),
+        digests: &digests,
+        files: &files,
+    });
+    let client = crate::k3s::lifecycle::kube_client(&req.kubeconfig).await?;
+    let cluster = Cluster::new(client.clone(), &p.namespace);
+    let t = Instant::now();
+    let deploy = run::run(
+        &cluster,
+        &run::Request {
+            profile: p,
+            rendered: &rendered,
+            secrets: &secrets,
+            poll: req.poll,
+            timeout: req.timeout,
+            node_memory: req.node_memory,
+        },
+        progress,
+    )
+    .await?;
+    let apply_secs = t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    let url = match &req.ingress_url {
+        Some(u) => u.trim_end_matches('/').to_owned(),
+        None => format!(
+            "http://{}",
+            node_ip(&client).await.unwrap_or_else(|| "127.0.0.1".to_owned())
+        ),
+    };
+    // The ingress picks up new endpoints within seconds; retry briefly.
+    let mut health = smoke::health(&req.http, &url, p).await;
+    let settle = Instant::now();
+    while health.iter().any(|c| !c.ok) && settle.elapsed() < req.timeout.unwrap_or(smoke::SETTLE) {
+        tokio::time::sleep(req.poll.max(Duration::from_millis(100))).await;
+        health = smoke::health(&req.http, &url, p).await;
+    }
+    let username = secrets.get("digit-admin/username").to_owned();
+    let password = secrets.get("digit-admin/password").to_owned();
+    let mut checks = health;
+    checks.extend(smoke::smoke(&req.http, &url, p, &username, &password).await);
+    Ok(StageOutcome {
+        login_url: format!("{url}/digit-ui/employee/user/login"),
+        url,
+        username,
+        password,
+        secrets_file: secrets::path(&req.layout.secrets(), &p.name),
+        secrets_generated: generated,
+        deploy,
+        checks,
+        seconds: Phases {
+            seed_files: seed_secs,
+            apply_and_wait: apply_secs,
+            health_and_smoke: t.elapsed().as_secs_f64(),
+        },
+    })
+}
