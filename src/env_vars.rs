@@ -17,3 +17,9 @@ pub const DOCKER_CONFIG: &str = "DOCKER_CONFIG";
 pub const RETRY_BASE_MS: &str = "DIGIT_QUICKSTART_RETRY_BASE_MS";
 /// Hidden `--root`: every host path is read and written below this directory.
 pub const ROOT: &str = "DIGIT_QUICKSTART_ROOT";
+/// Testing only: where health and smoke checks reach DIGIT (default http://<node IP>).
+pub const INGRESS_URL: &str = "DIGIT_QUICKSTART_INGRESS_URL";
+/// Testing only: how often the deploy polls the cluster, in milliseconds.
+pub const POLL_MS: &str = "DIGIT_QUICKSTART_POLL_MS";
+/// Testing only: the `ctr` command line to import images with (default `k3s ctr`).
+pub const CTR: &str = "DIGIT_QUICKSTART_CTR";

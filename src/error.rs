@@ -18,6 +18,8 @@ pub enum Exit {
     NotAvailable = 3,
     /// An operation failed: I/O, network, or an unexpected state.
     Failed = 4,
+    /// Stopped by Ctrl-C or SIGTERM at a safe point (128 + SIGINT).
+    Interrupted = 130,
 }
 
 /// Extra help an error type can offer the renderer.

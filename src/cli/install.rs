@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 use super::Settings;
 use crate::error::{Exit, Report};
 use crate::host::Host;
+use crate::install::report::RunReport;
 use crate::k3s::lifecycle::{self, Progress, Request};
 use crate::k3s::render::{K3sSettings, PROXY_VARS, node_name};
 use crate::ui::{Printer, Prompter};
@@ -49,19 +50,32 @@ pub struct InstallArgs {
     /// Seconds to wait for each component before diagnosing it (default: per component)
     #[arg(long, value_name = "SECS", hide = true)]
     pub wait_timeout: Option<u64>,
+
+    /// Also write the run's JSON report here (it is always in the data dir)
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
+    /// Blobs downloaded at the same time
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
 }
 
 pub fn run(s: &Settings, args: &InstallArgs, host: &Host, printer: &mut Printer) -> Result<Exit, Report> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| Report::msg(format!("could not start the async runtime: {e}"), Exit::Failed))?;
     let http = crate::host::net::http_client(Duration::from_secs(60))
         .map_err(|e| Report::msg(format!("could not set up HTTPS: {e}"), Exit::Failed))?;
+    if args.only == Some(Stage::K3s) {
+        return k3s_only(s, args, host, printer, &runtime, http);
+    }
+    let started = crate::logging::stamp(host.clock.now());
+    let source = args.registry_mirror.clone().unwrap_or_else(|| "docker-hub".to_owned());
     if args.only == Some(Stage::Deploy) {
         let profile = crate::profile::load(&s.profile, &super::check::user_files())?;
-        let prompter = prompter(s);
-        if !prompter.confirm(&format!(
+        if !prompter(s).confirm(&format!(
             "Deploy DIGIT {} ({} components) into namespace {}?",
             profile.digit.release,
             profile.components.len(),
@@ -74,8 +88,129 @@ pub fn run(s: &Settings, args: &InstallArgs, host: &Host, printer: &mut Printer)
             host.fs
                 .real_path(std::path::Path::new(crate::k3s::kubeconfig::K3S_KUBECONFIG))
         });
-        return deploy(s, args, host, printer, &runtime, http, &profile, kubeconfig, None, None);
+        let mut report = RunReport::new(&profile, started, source);
+        return orchestrate(
+            s,
+            args,
+            host,
+            printer,
+            &runtime,
+            http,
+            &profile,
+            kubeconfig,
+            None,
+            None,
+            &mut report,
+        );
     }
+    let (profile, facts, pre) = super::check::evaluate(s, &args.ignore_check, true, host, printer)?;
+    let mut report = RunReport::new(&profile, started, source);
+    report.host = Some(facts.clone());
+    report.preflight = Some(pre.clone());
+    if pre.failed() {
+        let failed: Vec<&str> = pre
+            .checks
+            .iter()
+            .filter(|c| c.status == crate::preflight::Status::Fail)
+            .map(|c| c.id.as_str())
+            .collect();
+        return Err(
+            Report::msg(format!("host checks failed: {}", failed.join(", ")), Exit::CheckFailed)
+                .with_hint("`digit-quickstart check` explains each one; --ignore-check NAME goes on regardless"),
+        );
+    }
+    if let Some(c) = pre.checks.iter().find(|c| c.id == "sizing") {
+        printer.note(&c.summary);
+    }
+    let question = format!(
+        "Install k3s {} as a systemd service, pull {} images into {} and deploy DIGIT {} ({} components) on this host?",
+        profile.k3s.version,
+        profile.images().len(),
+        s.layout.store().display(),
+        profile.digit.release,
+        profile.components.len()
+    );
+    if !prompter(s).confirm(&question)? {
+        printer.note("Nothing was changed.");
+        return Ok(Exit::Success);
+    }
+    let k3s_req = k3s_request(args, host, &profile, &facts, &s.layout, http.clone())?;
+    let pull = super::pull::pull_options(
+        host,
+        "linux/amd64"
+            .parse()
+            .map_err(|e: String| Report::msg(e, Exit::Failed))?,
+        usize::from(args.jobs),
+        None,
+        args.registry_mirror.as_deref(),
+        Vec::new(),
+        args.registry_auth_file.as_deref(),
+    )?;
+    let root_kubeconfig = host
+        .fs
+        .real_path(std::path::Path::new(crate::k3s::kubeconfig::K3S_KUBECONFIG));
+    orchestrate(
+        s,
+        args,
+        host,
+        printer,
+        &runtime,
+        http,
+        &profile,
+        root_kubeconfig,
+        Some((k3s_req, pull)),
+        Some(facts.memory.total),
+        &mut report,
+    )
+}
+
+fn prompter(s: &Settings) -> Prompter {
+    Prompter {
+        yes: s.yes,
+        stdin_tty: s.term.stdin,
+        stderr_tty: s.term.stderr,
+    }
+}
+
+fn k3s_request<'a>(
+    args: &InstallArgs,
+    host: &Host,
+    profile: &'a crate::profile::Profile,
+    facts: &'a crate::host::facts::HostFacts,
+    layout: &'a crate::layout::Layout,
+    http: reqwest::Client,
+) -> Result<Request<'a>, Report> {
+    let auth = super::check::registry_auth(host, args.registry_auth_file.as_deref())?;
+    let settings = K3sSettings {
+        node_name: node_name(&facts.hostname),
+        disable: profile.k3s.disable.clone(),
+        mirror: args.registry_mirror.clone(),
+        docker_hub: auth.for_registry("docker.io").cloned(),
+        proxy_env: PROXY_VARS
+            .iter()
+            .filter_map(|k| host.env.var(k).map(|v| ((*k).to_owned(), v)))
+            .collect(),
+    };
+    Ok(Request {
+        profile,
+        layout,
+        arch: &facts.arch,
+        settings,
+        artifacts_from: args.k3s_artifacts.clone(),
+        http,
+        poll: Duration::from_secs(2),
+        timeout: None,
+    })
+}
+
+fn k3s_only(
+    s: &Settings,
+    args: &InstallArgs,
+    host: &Host,
+    printer: &mut Printer,
+    runtime: &tokio::runtime::Runtime,
+    http: reqwest::Client,
+) -> Result<Exit, Report> {
     let (profile, facts, pre) = super::check::evaluate(s, &args.ignore_check, true, host, printer)?;
     if pre.failed() {
         let failed: Vec<&str> = pre
@@ -89,95 +224,48 @@ pub fn run(s: &Settings, args: &InstallArgs, host: &Host, printer: &mut Printer)
                 .with_hint("`digit-quickstart check` explains each one; --ignore-check NAME goes on regardless"),
         );
     }
-    let question = if args.only == Some(Stage::K3s) {
-        format!("Install k3s {} as a systemd service on this host?", profile.k3s.version)
-    } else {
-        format!(
-            "Install k3s {} as a systemd service and deploy DIGIT {} ({} components) on this host?",
-            profile.k3s.version,
-            profile.digit.release,
-            profile.components.len()
-        )
-    };
-    if !prompter(s).confirm(&question)? {
+    if !prompter(s).confirm(&format!(
+        "Install k3s {} as a systemd service on this host?",
+        profile.k3s.version
+    ))? {
         printer.note("Nothing was changed.");
         return Ok(Exit::Success);
     }
-    let auth = super::check::registry_auth(host, args.registry_auth_file.as_deref())?;
-    let settings = K3sSettings {
-        node_name: node_name(&facts.hostname),
-        disable: profile.k3s.disable.clone(),
-        mirror: args.registry_mirror.clone(),
-        docker_hub: auth.for_registry("docker.io").cloned(),
-        proxy_env: PROXY_VARS
-            .iter()
-            .filter_map(|k| host.env.var(k).map(|v| ((*k).to_owned(), v)))
-            .collect(),
-    };
-    let req = Request {
-        profile: &profile,
-        layout: &s.layout,
-        arch: &facts.arch,
-        settings,
-        artifacts_from: args.k3s_artifacts.clone(),
-        http: http.clone(),
-        poll: Duration::from_secs(2),
-        timeout: None,
-    };
+    let req = k3s_request(args, host, &profile, &facts, &s.layout, http)?;
     let display = crate::ui::k3s::K3sProgress::new(printer.animate, printer.quiet);
     let progress = |p: Progress| display.event(&p);
     let result = runtime.block_on(lifecycle::install(host, &req, &progress));
     display.finish();
     let outcome = result?;
-    if args.only == Some(Stage::K3s) {
-        if s.output == crate::ui::Output::Json {
-            printer.json(&outcome);
-            return Ok(Exit::Success);
-        }
-        if outcome.unchanged {
-            printer.out(&format!("k3s {} unchanged", outcome.version));
-        } else {
-            printer.out(&format!("k3s {} is installed and ready", outcome.version));
-        }
-        printer.out(&format!("export KUBECONFIG={}", outcome.kubeconfig.display()));
+    if s.output == crate::ui::Output::Json {
+        printer.json(&outcome);
         return Ok(Exit::Success);
     }
-    printer.note(&format!(
-        "k3s {} {}",
-        outcome.version,
-        if outcome.unchanged {
-            "unchanged"
-        } else {
-            "installed and ready"
-        }
-    ));
-    let root_kubeconfig = host
-        .fs
-        .real_path(std::path::Path::new(crate::k3s::kubeconfig::K3S_KUBECONFIG));
-    deploy(
-        s,
-        args,
-        host,
-        printer,
-        &runtime,
-        http,
-        &profile,
-        root_kubeconfig,
-        Some(outcome.kubeconfig.clone()),
-        Some(facts.memory.total),
-    )
+    if outcome.unchanged {
+        printer.out(&format!("k3s {} unchanged", outcome.version));
+    } else {
+        printer.out(&format!("k3s {} is installed and ready", outcome.version));
+    }
+    printer.out(&format!("export KUBECONFIG={}", outcome.kubeconfig.display()));
+    Ok(Exit::Success)
 }
 
-fn prompter(s: &Settings) -> Prompter {
-    Prompter {
-        yes: s.yes,
-        stdin_tty: s.term.stdin,
-        stderr_tty: s.term.stderr,
+/// `k3s ctr`, or the test override (a containerd of the test's own).
+fn ctr_command(host: &Host) -> Vec<String> {
+    match host.env.var(crate::env_vars::CTR) {
+        Some(v) if !v.trim().is_empty() => v.split_whitespace().map(str::to_owned).collect(),
+        _ => vec![
+            host.fs
+                .real_path(std::path::Path::new(crate::k3s::BINARY))
+                .display()
+                .to_string(),
+            "ctr".to_owned(),
+        ],
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn deploy(
+fn orchestrate(
     s: &Settings,
     args: &InstallArgs,
     host: &Host,
@@ -186,41 +274,150 @@ fn deploy(
     http: reqwest::Client,
     profile: &crate::profile::Profile,
     kubeconfig: PathBuf,
-    user_kubeconfig: Option<PathBuf>,
+    k3s_and_pull: Option<(Request<'_>, crate::images::engine::PullOptions)>,
     node_memory: Option<u64>,
+    report: &mut RunReport,
 ) -> Result<Exit, Report> {
+    use crate::ui::pull::{Mode, PullProgress};
     let data_fs = super::check::user_files();
     let poll = host
         .env
-        .var("DIGIT_QUICKSTART_POLL_MS")
+        .var(crate::env_vars::POLL_MS)
         .and_then(|v| v.parse().ok())
         .map_or(Duration::from_secs(3), Duration::from_millis);
-    let req = crate::deploy::stage::Request {
-        profile,
+    let json = s.output == crate::ui::Output::Json;
+    let mode = match (json, printer.quiet, printer.animate) {
+        (true, _, _) => Mode::Json,
+        (_, true, _) => Mode::Quiet,
+        (_, _, true) => Mode::Bars,
+        _ => Mode::Lines,
+    };
+    let pull_display = std::sync::Arc::new(PullProgress::new(mode));
+    let sink_target = pull_display.clone();
+    let k3s_display = crate::ui::k3s::K3sProgress::beside(
+        printer.quiet || json,
+        std::sync::Arc::new(move |line: &str| sink_target.println(line)),
+    );
+    let deploy_display = crate::ui::deploy::DeployProgress::new(printer.animate, printer.quiet || json);
+    let phase_list = crate::ui::install::PhaseList {
+        json,
+        quiet: printer.quiet,
+        color: printer.color_err,
+    };
+    let on_phase = |e: crate::install::PhaseEvent| phase_list.event(&e);
+    let on_k3s = |p: Progress| k3s_display.event(&p);
+    let on_deploy = |p: crate::deploy::run::Progress| deploy_display.event(&p);
+    let ui = crate::install::Ui {
+        phase: &on_phase,
+        k3s: &on_k3s,
+        pull: pull_display.clone(),
+        deploy: &on_deploy,
+    };
+    let (k3s, pull) = match k3s_and_pull {
+        Some((k, p)) => (Some(k), Some(p)),
+        None => (None, None),
+    };
+    let req = crate::install::Request {
+        host,
         data_fs: &data_fs,
+        profile,
         layout: &s.layout,
+        k3s,
         kubeconfig,
-        http,
-        poll,
-        timeout: args.wait_timeout.map(Duration::from_secs),
-        ingress_url: host.env.var("DIGIT_QUICKSTART_INGRESS_URL"),
-        node_memory,
+        pull,
+        ctr: ctr_command(host),
+        deploy: crate::install::DeployKnobs {
+            http,
+            poll,
+            timeout: args.wait_timeout.map(Duration::from_secs),
+            ingress_url: host.env.var(crate::env_vars::INGRESS_URL),
+            node_memory,
+        },
     };
-    let display = crate::ui::deploy::DeployProgress::new(printer.animate, printer.quiet);
-    let progress = |p: crate::deploy::run::Progress| display.event(&p);
-    let result = runtime.block_on(crate::deploy::stage::run(&req, &progress));
-    display.finish();
-    let outcome = result?;
-    let exit = if outcome.healthy() {
-        Exit::Success
-    } else {
-        Exit::CheckFailed
+    let result = runtime.block_on(crate::install::run(&req, &ui, report));
+    k3s_display.finish();
+    deploy_display.finish();
+    report.finished_at = crate::logging::stamp(host.clock.now());
+    report.log_file = s.log_file.as_ref().map(|p| p.display().to_string());
+    let exit = match &result {
+        Ok(o) => {
+            report.result = if o.stage.healthy() { "healthy" } else { "unhealthy" }.into();
+            report.checks.clone_from(&o.stage.checks);
+            report.endpoints = Some(crate::install::report::Endpoints {
+                url: o.stage.url.clone(),
+                login_url: o.stage.login_url.clone(),
+                username: o.stage.username.clone(),
+                kubeconfig: o.user_kubeconfig.as_ref().map(|p| p.display().to_string()),
+            });
+            if o.stage.healthy() {
+                Exit::Success
+            } else {
+                Exit::CheckFailed
+            }
+        }
+        Err(e) => {
+            report.result = if e.exit == Exit::Interrupted {
+                "interrupted"
+            } else {
+                "failed"
+            }
+            .into();
+            report.error = Some(e.chain().join(": "));
+            e.exit
+        }
     };
-    if s.output == crate::ui::Output::Json {
-        printer.json(&outcome);
-    } else {
-        let text = crate::ui::render::banner(&outcome, user_kubeconfig.as_deref(), printer.color_out);
-        printer.out(text.trim_end());
+    let written = write_report(&data_fs, &s.layout.report(), args.report.as_deref(), report);
+    let outcome = match result {
+        Ok(o) => o,
+        Err(e) => {
+            let e = match &written {
+                Ok(()) => e.with_hint(format!("the run's report is {}", s.layout.report().display())),
+                Err(_) => e,
+            };
+            return Err(e);
+        }
+    };
+    written?;
+    if json {
+        printer.json(&serde_json::json!({"event": "result", "outcome": outcome.stage, "skipped_steps": outcome.skipped, "report": s.layout.report()}));
+        return Ok(exit);
     }
+    if outcome.skipped > 0 {
+        printer.note(&format!(
+            "skipped {} completed steps (each re-checked and still true)",
+            outcome.skipped
+        ));
+    }
+    let mut text = crate::ui::render::banner(&outcome.stage, outcome.user_kubeconfig.as_deref(), printer.color_out);
+    text.push_str(&format!("  Report    {}\n", s.layout.report().display()));
+    if let Some(log) = &s.log_file {
+        text.push_str(&format!("  Log       {}\n", log.display()));
+    }
+    printer.out(text.trim_end());
     Ok(exit)
+}
+
+fn write_report(
+    fs: &dyn crate::host::Fs,
+    path: &std::path::Path,
+    extra: Option<&std::path::Path>,
+    report: &RunReport,
+) -> Result<(), Report> {
+    let text = serde_json::to_string_pretty(report).map_err(|e| Report::msg(e.to_string(), Exit::Failed))?;
+    for p in std::iter::once(path).chain(extra) {
+        if let Some(dir) = p.parent() {
+            let _ = fs.create_dir_all(dir);
+        }
+        fs.write_atomic(p, text.as_bytes(), 0o644).map_err(|source| {
+            Report::new(
+                crate::error::IoError {
+                    action: "write the report",
+                    path: p.to_path_buf(),
+                    source,
+                },
+                Exit::Failed,
+            )
+        })?;
+    }
+    Ok(())
 }

@@ -120,6 +120,8 @@ pub struct Settings {
     pub yes: bool,
     pub verbose: u8,
     pub term: Terminal,
+    /// This run's debug log, when the command keeps one.
+    pub log_file: Option<std::path::PathBuf>,
 }
 
 /// Parses `args`, runs the command, renders any error; returns the exit code.
@@ -173,7 +175,27 @@ pub fn run(args: Vec<OsString>, host: &Host, term: Terminal, out: &mut dyn Write
     };
     let color_out = crate::ui::resolve_color(color, host.env.as_ref(), term.stdout);
     let color_err = crate::ui::resolve_color(color, host.env.as_ref(), term.stderr);
-    init_logging(verbose);
+    // Commands that change the host keep a debug log in the data dir.
+    let log_file = match &command {
+        Some(Command::Install(_) | Command::Reset(_)) => {
+            let dir = Layout::new(&data_dir).logs();
+            let name = match &command {
+                Some(Command::Reset(_)) => "reset",
+                _ => "install",
+            };
+            let path = dir.join(format!("{name}-{}.log", crate::logging::stamp(host.clock.now())));
+            std::fs::create_dir_all(&dir)
+                .and_then(|()| std::fs::File::create(&path))
+                .ok()
+                .map(|f| (path, f))
+        }
+        _ => None,
+    };
+    let (log_path, log_handle) = match log_file {
+        Some((p, f)) => (Some(p), Some(f)),
+        None => (None, None),
+    };
+    crate::logging::init(verbose, log_handle);
     let mut printer = Printer::new(out, err, output, color_out, color_err, quiet, term.stderr);
     let settings = Settings {
         profile: ProfileSource::from_arg(&profile),
@@ -182,6 +204,7 @@ pub fn run(args: Vec<OsString>, host: &Host, term: Terminal, out: &mut dyn Write
         yes,
         verbose,
         term,
+        log_file: log_path,
     };
 
     if version {
@@ -218,7 +241,11 @@ pub fn run(args: Vec<OsString>, host: &Host, term: Terminal, out: &mut dyn Write
     };
     match result {
         Ok(code) => code,
-        Err(report) => {
+        Err(mut report) => {
+            tracing::debug!(error = ?report.chain(), "command failed");
+            if let Some(log) = &settings.log_file {
+                report = report.with_hint(format!("the debug log of this run is {}", log.display()));
+            }
             printer.error(&report);
             report.exit
         }
@@ -231,18 +258,4 @@ fn not_yet(command: &str, arrives_with: &str) -> Result<Exit, Report> {
         Exit::NotAvailable,
     )
     .with_hint("`digit-quickstart check` and `digit-quickstart plan` work today"))
-}
-
-fn init_logging(verbose: u8) {
-    let level = match verbose {
-        0 => return,
-        1 => tracing::Level::INFO,
-        _ => tracing::Level::DEBUG,
-    };
-    let _ = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_writer(std::io::stderr)
-        .without_time()
-        .with_target(false)
-        .try_init();
 }

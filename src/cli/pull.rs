@@ -88,41 +88,15 @@ pub fn run(s: &Settings, args: &PullArgs, host: &Host, printer: &mut Printer) ->
     } else {
         None
     };
-    let mut insecure = args.insecure_registry.clone();
-    let mirror = match &args.registry_mirror {
-        None => None,
-        Some(url) => {
-            let parsed = reqwest::Url::parse(url)
-                .map_err(|e| Report::msg(format!("--registry-mirror `{url}` is not a URL: {e}"), Exit::Usage))?;
-            let host = parsed
-                .host_str()
-                .ok_or_else(|| Report::msg(format!("--registry-mirror `{url}` has no host"), Exit::Usage))?;
-            let host = match parsed.port() {
-                Some(p) => format!("{host}:{p}"),
-                None => host.to_owned(),
-            };
-            if parsed.scheme() == "http" {
-                insecure.push(host.clone());
-            }
-            Some(host)
-        }
-    };
-    let auth = super::check::registry_auth(host, args.registry_auth_file.as_deref())?;
-    let retry_ms = host
-        .env
-        .var(crate::env_vars::RETRY_BASE_MS)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(500);
-    let opts = PullOptions {
+    let opts = pull_options(
+        host,
         platform,
-        jobs: usize::from(args.jobs),
+        usize::from(args.jobs),
         locked,
-        mirror,
-        insecure,
-        auth,
-        retry_base: Duration::from_millis(retry_ms),
-        attempts: 5,
-    };
+        args.registry_mirror.as_deref(),
+        args.insecure_registry.clone(),
+        args.registry_auth_file.as_deref(),
+    )?;
     let mode = match (s.output, printer.quiet, printer.animate) {
         (Output::Json, _, _) => Mode::Json,
         (_, true, _) => Mode::Quiet,
@@ -187,4 +161,51 @@ pub fn run(s: &Settings, args: &PullArgs, host: &Host, printer: &mut Printer) ->
         )),
     }
     Ok(Exit::Success)
+}
+
+/// What `pull` and `install` share: mirror (plain HTTP when `http://`),
+/// credentials, retries.
+pub(crate) fn pull_options(
+    host: &Host,
+    platform: crate::images::engine::Platform,
+    jobs: usize,
+    locked: Option<LockFile>,
+    registry_mirror: Option<&str>,
+    mut insecure: Vec<String>,
+    auth_file: Option<&std::path::Path>,
+) -> Result<PullOptions, Report> {
+    let mirror = match registry_mirror {
+        None => None,
+        Some(url) => {
+            let parsed = reqwest::Url::parse(url)
+                .map_err(|e| Report::msg(format!("--registry-mirror `{url}` is not a URL: {e}"), Exit::Usage))?;
+            let host = parsed
+                .host_str()
+                .ok_or_else(|| Report::msg(format!("--registry-mirror `{url}` has no host"), Exit::Usage))?;
+            let host = match parsed.port() {
+                Some(p) => format!("{host}:{p}"),
+                None => host.to_owned(),
+            };
+            if parsed.scheme() == "http" {
+                insecure.push(host.clone());
+            }
+            Some(host)
+        }
+    };
+    let auth = super::check::registry_auth(host, auth_file)?;
+    let retry_ms = host
+        .env
+        .var(crate::env_vars::RETRY_BASE_MS)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(500);
+    Ok(PullOptions {
+        platform,
+        jobs,
+        locked,
+        mirror,
+        insecure,
+        auth,
+        retry_base: Duration::from_millis(retry_ms),
+        attempts: 5,
+    })
 }

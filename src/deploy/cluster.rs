@@ -138,6 +138,23 @@ impl Cluster {
         Ok(d.is_some_and(|d| rollout_complete(&d)))
     }
 
+    /// Everything this tool deployed is rolled out and every seed Job
+    /// succeeded: a re-run can skip applying (two list calls).
+    pub async fn all_ready(&self, components: usize, jobs: usize) -> bool {
+        let selector = format!("{}={}", super::manifests::MANAGED_BY, MANAGER);
+        let lp = ListParams::default().labels(&selector);
+        let deployments: Api<Deployment> = Api::namespaced(self.client.clone(), &self.namespace);
+        let Ok(ds) = deployments.list(&lp).await else {
+            return false;
+        };
+        let jobs_api: Api<Job> = Api::namespaced(self.client.clone(), &self.namespace);
+        let Ok(js) = jobs_api.list(&lp).await else { return false };
+        ds.items.len() == components
+            && ds.items.iter().all(rollout_complete)
+            && js.items.len() == jobs
+            && js.items.iter().all(|j| job_state(j) == JobState::Succeeded)
+    }
+
     pub async fn pods(&self, component: &str) -> Vec<Pod> {
         let api: Api<Pod> = Api::namespaced(self.client.clone(), &self.namespace);
         let lp = ListParams::default().labels(&format!("{}={component}", super::manifests::NAME_LABEL));

@@ -31,6 +31,9 @@ pub struct Request<'a> {
     /// Where the ingress answers; None means the node's InternalIP on port 80.
     pub ingress_url: Option<String>,
     pub node_memory: Option<u64>,
+    /// The manifests hash of the last completed deploy (journal): when it is
+    /// unchanged and everything is still ready, nothing is applied.
+    pub previous_hash: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -44,6 +47,10 @@ pub struct StageOutcome {
     pub secrets_file: PathBuf,
     pub secrets_generated: bool,
     pub deploy: Outcome,
+    /// sha256 of every rendered object (with secrets), for the journal.
+    pub manifests_hash: String,
+    /// Nothing was applied: the same manifests were already deployed and ready.
+    pub unchanged: bool,
     pub checks: Vec<CheckResult>,
     pub seconds: Phases,
 }
@@ -125,22 +132,36 @@ pub async fn run(req: &Request<'_>, progress: &(dyn Fn(Progress) + Sync)) -> Res
         digests: &digests,
         files: &files,
     });
+    crate::logging::redact(secrets.values());
+    let manifests_hash = {
+        let all: Vec<&serde_json::Value> = rendered.ordered(p).iter().map(|m| &m.object).collect();
+        artifacts::sha256_hex(serde_json::to_string(&all).unwrap_or_default().as_bytes())
+    };
     let client = crate::k3s::lifecycle::kube_client(&req.kubeconfig).await?;
     let cluster = Cluster::new(client.clone(), &p.namespace);
     let t = Instant::now();
-    let deploy = run::run(
-        &cluster,
-        &run::Request {
-            profile: p,
-            rendered: &rendered,
-            secrets: &secrets,
-            poll: req.poll,
-            timeout: req.timeout,
-            node_memory: req.node_memory,
-        },
-        progress,
-    )
-    .await?;
+    let unchanged = req.previous_hash.as_deref() == Some(manifests_hash.as_str())
+        && cluster.all_ready(p.components.len(), rendered.jobs.len()).await;
+    let deploy = if unchanged {
+        Outcome {
+            waves: p.waves().len(),
+            ..Outcome::default()
+        }
+    } else {
+        run::run(
+            &cluster,
+            &run::Request {
+                profile: p,
+                rendered: &rendered,
+                secrets: &secrets,
+                poll: req.poll,
+                timeout: req.timeout,
+                node_memory: req.node_memory,
+            },
+            progress,
+        )
+        .await?
+    };
     let apply_secs = t.elapsed().as_secs_f64();
 
     let t = Instant::now();
@@ -170,6 +191,8 @@ pub async fn run(req: &Request<'_>, progress: &(dyn Fn(Progress) + Sync)) -> Res
         secrets_file: secrets::path(&req.layout.secrets(), &p.name),
         secrets_generated: generated,
         deploy,
+        manifests_hash,
+        unchanged,
         checks,
         seconds: Phases {
             seed_files: seed_secs,

@@ -11,10 +11,15 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::k3s::lifecycle::Progress;
 use crate::profile::quantity::human_bytes;
 
+/// Receives finished lines when another display owns the terminal.
+pub type Sink = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
+
 pub struct K3sProgress {
     animate: bool,
     quiet: bool,
     state: Mutex<State>,
+    /// Where lines go when another display owns the terminal (the pull's bars).
+    sink: Option<Sink>,
 }
 
 struct State {
@@ -39,11 +44,23 @@ impl K3sProgress {
                 last_print: Instant::now(),
                 last_wait: String::new(),
             }),
+            sink: None,
         }
+    }
+
+    /// Plain lines only, handed to `sink` (no bars of its own).
+    pub fn beside(quiet: bool, sink: Sink) -> Self {
+        let mut p = Self::new(false, quiet);
+        p.sink = Some(sink);
+        p
     }
 
     fn print(&self, s: &State, text: &str) {
         if self.quiet {
+            return;
+        }
+        if let Some(sink) = &self.sink {
+            sink(text);
             return;
         }
         match s.line.as_ref().or(s.bar.as_ref()) {

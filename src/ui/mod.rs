@@ -3,6 +3,7 @@
 //! progress, prompts and diagnostics go to stderr.
 
 pub mod deploy;
+pub mod install;
 pub mod k3s;
 mod progress;
 mod prompt;

@@ -57,6 +57,19 @@ impl PullProgress {
     fn line(text: &str) {
         let _ = writeln!(std::io::stderr(), "{text}");
     }
+
+    /// A line from another stage running beside the pull, printed above the
+    /// bars so the screen stays whole.
+    pub fn println(&self, text: &str) {
+        let s = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match (&self.mode, &s.multi) {
+            (Mode::Quiet | Mode::Json, _) => {}
+            (Mode::Bars, Some(multi)) => {
+                let _ = multi.println(text);
+            }
+            _ => Self::line(text),
+        }
+    }
 }
 
 impl Reporter for PullProgress {
