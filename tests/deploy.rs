@@ -213,11 +213,25 @@ fn a_second_deploy_keeps_secrets_and_finished_jobs_and_does_not_show_the_passwor
         "{stdout}"
     );
     assert!(!stdout.contains(&password));
+    // Same manifests, everything ready: nothing is applied at all.
     let again = &w.cluster.requests()[before..];
-    // Jobs rendered from the same template that succeeded are kept, not re-run.
+    assert!(!again.iter().any(|r| r.method != "GET"), "{again:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("skipped 1 completed steps"));
+
+    // Without the journal it re-applies: Jobs that succeeded from the same
+    // template are kept, and the existing ADMIN (DuplicateUserName) is fine.
+    std::fs::remove_file(w.data.join("journal.json")).unwrap();
+    let before = w.cluster.requests().len();
+    let out = install(&w, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let again = &w.cluster.requests()[before..];
+    assert!(
+        again
+            .iter()
+            .any(|r| r.method == "PATCH" && r.path.contains("/deployments/"))
+    );
     assert!(!again.iter().any(|r| r.method == "DELETE"));
     assert!(!again.iter().any(|r| r.method == "PATCH" && r.path.contains("/jobs/")));
-    // The ADMIN already exists (egov-user says DuplicateUserName): fine.
     assert!(again.iter().any(|r| r.path.ends_with("_createnovalidate")));
 }
 

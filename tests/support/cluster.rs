@@ -106,6 +106,8 @@ fn empty_list(path: &str) -> Option<String> {
         "pods" => "PodList",
         "events" => "EventList",
         "nodes" => "NodeList",
+        "deployments" => "DeploymentList",
+        "jobs" => "JobList",
         _ => return None,
     };
     Some(json!({"kind": kind, "apiVersion": "v1", "metadata": {"resourceVersion": "1"}, "items": []}).to_string())
@@ -137,13 +139,15 @@ impl FakeCluster {
         Self { url, state }
     }
 
-    /// Answers "METHOD path" with these responses in turn (the last repeats).
+    /// Answers "METHOD path" with these responses in turn (the last repeats);
+    /// an empty list removes the script (back to the stored objects).
     pub fn script(&self, method_path: &str, responses: Vec<(u16, String)>) {
-        self.state
-            .lock()
-            .unwrap()
-            .script
-            .insert(method_path.to_owned(), responses);
+        let mut s = self.state.lock().unwrap();
+        if responses.is_empty() {
+            s.script.remove(method_path);
+        } else {
+            s.script.insert(method_path.to_owned(), responses);
+        }
     }
 
     pub fn requests(&self) -> Vec<Request> {
@@ -203,10 +207,26 @@ fn answer(state: &Arc<Mutex<State>>, req: Request) -> (u16, String, &'static str
         },
         "GET" => match s.objects.get(&req.path) {
             Some(obj) => (200, obj.to_string(), "application/json"),
-            None => match empty_list(&req.path) {
-                Some(list) => (200, list, "application/json"),
-                None => (404, not_found, "application/json"),
-            },
+            None => {
+                // A collection: the stored objects directly below it.
+                let prefix = format!("{}/", req.path);
+                let items: Vec<&Value> = s
+                    .objects
+                    .iter()
+                    .filter(|(p, _)| p.starts_with(&prefix) && !p[prefix.len()..].contains('/'))
+                    .map(|(_, o)| o)
+                    .collect();
+                if !items.is_empty() {
+                    let kind = format!("{}List", items[0]["kind"].as_str().unwrap_or_default());
+                    let list = json!({"kind": kind, "apiVersion": items[0]["apiVersion"], "metadata": {"resourceVersion": "9"}, "items": items});
+                    (200, list.to_string(), "application/json")
+                } else {
+                    match empty_list(&req.path) {
+                        Some(list) => (200, list, "application/json"),
+                        None => (404, not_found, "application/json"),
+                    }
+                }
+            }
         },
         _ => (404, not_found, "application/json"),
     }

@@ -1,0 +1,408 @@
+//! The whole `install`, the real binary, against the stage seams: the real
+//! docker-registry (through a counting proxy) as the mirror, Debian's real
+//! containerd as k3s's image store (`ctr`), a systemctl stand-in on PATH
+//! that "starts k3s" by writing its kubeconfig, the stateful fake Kubernetes
+//! API, local seed files and a fake DIGIT behind the ingress.
+#![allow(clippy::disallowed_methods)]
+
+mod support;
+
+use std::collections::HashMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use support::cluster::{FakeCluster, fake_digit, serve_files};
+use support::k8s::fixture;
+use support::{Containerd, Format, Proxy, Pusher, Registry, layer};
+
+const RAW: &str = "https://raw.githubusercontent.com/egovernments/Citizen-Complaint-Resolution-System/";
+
+const SYSTEMCTL: &str = r#"#!/bin/sh
+# systemctl stand-in: records each call; enable/restart "start k3s" by writing
+# its kubeconfig (pointing at the fake API) below the test root.
+echo "$*" >> "$STUB_DIR/systemctl.log"
+case "$1" in
+  is-active) if [ -f "$STUB_DIR/active" ]; then echo active; else echo inactive; exit 3; fi ;;
+  is-enabled) if [ -f "$STUB_DIR/active" ]; then echo enabled; else echo disabled; exit 1; fi ;;
+  enable|restart)
+    mkdir -p "$STUB_ROOT/etc/rancher/k3s"
+    cp "$STUB_DIR/kubeconfig" "$STUB_ROOT/etc/rancher/k3s/k3s.yaml"
+    touch "$STUB_DIR/active" ;;
+esac
+exit 0
+"#;
+
+struct World {
+    dir: tempfile::TempDir,
+    root: PathBuf,
+    data: PathBuf,
+    stubs: PathBuf,
+    profile: PathBuf,
+    cluster: FakeCluster,
+    _registry: Registry,
+    proxy: Proxy,
+    containerd: Containerd,
+    digit: String,
+}
+
+fn profile_text(dev: &str, files_url: &str) -> (String, HashMap<String, Vec<u8>>) {
+    let mut files = HashMap::new();
+    let mut out = Vec::new();
+    for line in dev.lines() {
+        let mut line = line.to_owned();
+        if let Some(start) = line.find(RAW) {
+            let end = line[start..].find(',').unwrap() + start;
+            let original = line[start..end].to_owned();
+            let name = original.rsplit('/').next().unwrap().to_owned();
+            let content = format!("-- test content for {name}\nSELECT 1;\n");
+            let pin = support::sha256(content.as_bytes())
+                .trim_start_matches("sha256:")
+                .to_owned();
+            let old = line.split("sha256: ").nth(1).unwrap()[..64].to_owned();
+            files.insert(format!("/seed/{name}"), content.into_bytes());
+            line = line
+                .replace(&original, &format!("{files_url}/seed/{name}"))
+                .replace(&old, &pin);
+        }
+        out.push(line);
+    }
+    (out.join("\n") + "\n", files)
+}
+
+fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let data = dir.path().join("data");
+    let stubs = dir.path().join("stubs");
+    let media = dir.path().join("media");
+    for d in [&root.join("etc/rancher/k3s"), &stubs, &media, &root.join("root")] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::write(root.join("etc/passwd"), "root:x:0:0::/root:/bin/sh\n").unwrap();
+    let systemctl = stubs.join("systemctl");
+    std::fs::write(&systemctl, SYSTEMCTL).unwrap();
+    std::fs::set_permissions(&systemctl, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (binary, airgap) = (b"k3s stand-in binary".to_vec(), b"k3s air-gap images".to_vec());
+    std::fs::write(media.join("k3s"), &binary).unwrap();
+    std::fs::write(media.join("k3s-airgap-images-amd64.tar.zst"), &airgap).unwrap();
+
+    // A tiny image on the real registry for every image of the profile.
+    let registry = Registry::start();
+    let pusher = Pusher::new(&registry);
+    let dev_text = support::k8s::dev_profile_pinned_to(&binary, &airgap);
+    let dev = digit_quickstart::profile::parse(&dev_text, "dev").unwrap();
+    let base = layer(7, 4096);
+    for (i, image) in dev.images().iter().enumerate() {
+        let r = image.reference.as_str().trim_start_matches("docker.io/").to_owned();
+        let (repo, tag) = r.rsplit_once(':').unwrap();
+        pusher.image(
+            repo,
+            Some(tag),
+            &[base.clone(), layer(100 + i as u64, 512)],
+            Format::Oci,
+            "amd64",
+        );
+    }
+    let proxy = Proxy::start(&registry.host);
+
+    let files_url = "__FILES__";
+    let (text, files) = profile_text(&dev_text, files_url);
+    let url = serve_files(files);
+    let profile = dir.path().join("dev.yaml");
+    std::fs::write(&profile, text.replace(files_url, &url)).unwrap();
+
+    let cluster = FakeCluster::start();
+    for (path, file) in [
+        ("/api/v1/nodes/digit-vm", "node-ready.json"),
+        (
+            "/apis/apps/v1/namespaces/kube-system/deployments/coredns",
+            "coredns-available.json",
+        ),
+        (
+            "/apis/storage.k8s.io/v1/storageclasses/local-path",
+            "storageclass-local-path.json",
+        ),
+        (
+            "/apis/apps/v1/namespaces/kube-system/deployments/traefik",
+            "traefik-available.json",
+        ),
+    ] {
+        cluster.script(&format!("GET {path}"), vec![(200, fixture(file))]);
+    }
+    cluster.script("GET /readyz", vec![(200, "ok".into())]);
+    cluster.script(
+        "POST /api/v1/namespaces/egov/services/egov-user:8080/proxy/user/users/_createnovalidate",
+        vec![
+            (200, r#"{"user":[{"userName":"ADMIN"}]}"#.into()),
+            (
+                400,
+                r#"{"Errors":[{"code":"DuplicateUserName","message":"exists"}]}"#.into(),
+            ),
+        ],
+    );
+    std::fs::copy(cluster.kubeconfig(dir.path()), stubs.join("kubeconfig")).unwrap();
+    let containerd = Containerd::start();
+    let digit = fake_digit(&dev, data.join("secrets/dev.env"));
+    World {
+        dir,
+        root,
+        data,
+        stubs,
+        profile,
+        cluster,
+        _registry: registry,
+        proxy,
+        containerd,
+        digit,
+    }
+}
+
+fn command(w: &World, extra: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_digit-quickstart"));
+    let path = format!("{}:{}", w.stubs.display(), std::env::var("PATH").unwrap_or_default());
+    cmd.env_clear()
+        .env("PATH", path)
+        .env("HOME", w.root.join("root"))
+        .env("STUB_DIR", &w.stubs)
+        .env("STUB_ROOT", &w.root)
+        .env(
+            "DIGIT_QUICKSTART_HOST_FACTS",
+            format!("{}/tests/fixtures/host-ready.json", env!("CARGO_MANIFEST_DIR")),
+        )
+        .env("DIGIT_QUICKSTART_INGRESS_URL", &w.digit)
+        .env("DIGIT_QUICKSTART_POLL_MS", "20")
+        .env("DIGIT_QUICKSTART_RETRY_BASE_MS", "5")
+        .env(
+            "DIGIT_QUICKSTART_CTR",
+            format!("ctr --address {}", w.containerd.socket.display()),
+        )
+        .arg("--root")
+        .arg(&w.root)
+        .arg("--data-dir")
+        .arg(&w.data)
+        .args(["install", "--yes", "--profile"])
+        .arg(&w.profile)
+        .arg("--k3s-artifacts")
+        .arg(w.dir.path().join("media"))
+        .arg("--registry-mirror")
+        .arg(format!("http://{}", w.proxy.host))
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+fn install(w: &World, extra: &[&str]) -> Output {
+    command(w, extra).output().unwrap()
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn journal_steps(data: &Path) -> Vec<String> {
+    let j: serde_json::Value = serde_json::from_slice(&std::fs::read(data.join("journal.json")).unwrap()).unwrap();
+    j["steps"].as_object().unwrap().keys().cloned().collect()
+}
+
+#[test]
+fn one_command_installs_everything_and_a_second_run_changes_nothing() {
+    let w = world();
+    let out = install(&w, &["--report", w.dir.path().join("copy.json").to_str().unwrap()]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    // The phase list, in order, each ending with a tick.
+    let order: Vec<&str> = stderr.lines().filter(|l| l.starts_with("==> ")).collect();
+    assert_eq!(
+        order,
+        [
+            "==> k3s and images (in parallel)",
+            "==> import images into k3s",
+            "==> deploy, seed and check DIGIT"
+        ]
+    );
+    assert_eq!(stderr.matches("✓ ").count(), 3, "{stderr}");
+    assert!(stdout.contains("DIGIT is up:"), "{stdout}");
+    assert!(stdout.contains(&format!("Report    {}", w.data.join("report.json").display())));
+    assert!(stdout.contains("Log       "), "{stdout}");
+
+    // Every image reached containerd with its locked digest.
+    let lock: serde_json::Value = serde_json::from_slice(&std::fs::read(w.data.join("dev.lock")).unwrap()).unwrap();
+    let listed = String::from_utf8_lossy(&w.containerd.ctr(&["images", "ls"]).stdout).to_string();
+    for (reference, image) in lock["images"].as_object().unwrap() {
+        let digest = image["digest"].as_str().unwrap();
+        assert!(
+            listed
+                .lines()
+                .any(|l| l.starts_with(reference.as_str()) && l.contains(digest)),
+            "{reference} {digest} not in:\n{listed}"
+        );
+    }
+    assert_eq!(journal_steps(&w.data), ["deploy", "images", "import", "k3s"]);
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(w.data.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["result"], "healthy");
+    assert_eq!(
+        report["images"].as_object().unwrap().len(),
+        lock["images"].as_object().unwrap().len()
+    );
+    assert_eq!(report["phases"].as_array().unwrap().len(), 3);
+    assert!(report["preflight"]["checks"].as_array().unwrap().len() > 10);
+    assert!(
+        std::fs::read(w.dir.path().join("copy.json")).unwrap() == std::fs::read(w.data.join("report.json")).unwrap()
+    );
+    // The debug log names commands and never a secret.
+    let logs: Vec<_> = std::fs::read_dir(w.data.join("logs")).unwrap().flatten().collect();
+    let log = std::fs::read_to_string(logs[0].path()).unwrap();
+    let secrets = std::fs::read_to_string(w.data.join("secrets/dev.env")).unwrap();
+    for line in secrets.lines().filter(|l| !l.starts_with('#')) {
+        let value = line.split_once('=').unwrap().1;
+        if value.len() >= 8 {
+            assert!(!log.contains(value), "{line} leaked into the log");
+        }
+    }
+
+    // Second run: verified, skipped, no registry traffic, nothing re-applied.
+    let registry_before = w.proxy.seen.lock().unwrap().len();
+    let cluster_before = w.cluster.requests().len();
+    let started = Instant::now();
+    let out = install(&w, &[]);
+    let took = started.elapsed();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    // Reported, not asserted (no timed tests): `cargo test -- --nocapture` shows it.
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!("second install took {took:?}");
+    }
+    assert!(stderr.contains("skipped 4 completed steps"), "{stderr}");
+    assert_eq!(
+        w.proxy.seen.lock().unwrap().len(),
+        registry_before,
+        "no registry request on a re-run"
+    );
+    let again = &w.cluster.requests()[cluster_before..];
+    assert!(
+        !again.iter().any(|r| r.method == "PATCH" || r.method == "DELETE"),
+        "nothing applied"
+    );
+    assert!(stdout.contains("DIGIT is up:"));
+}
+
+#[test]
+fn a_failure_at_each_stage_is_resumed_by_the_next_run() {
+    let w = world();
+    // Import: containerd unreachable. k3s and images are done and kept.
+    let out = command(&w, &[])
+        .env("DIGIT_QUICKSTART_CTR", "ctr --address /nonexistent.sock")
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("✗ import images into k3s"), "{stderr}");
+    assert!(stderr.contains("hint: the debug log of this run is"), "{stderr}");
+    assert_eq!(journal_steps(&w.data), ["images", "k3s"]);
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(w.data.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["result"], "failed");
+
+    // Deploy: egov-user never becomes ready.
+    let pending = r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"egov-user","namespace":"egov","generation":1},"spec":{"replicas":1,"selector":{"matchLabels":{"a":"b"}},"template":{"spec":{"containers":[{"name":"egov-user"}]}}},"status":{"observedGeneration":1,"replicas":1,"updatedReplicas":1,"availableReplicas":0}}"#;
+    w.cluster.script(
+        "GET /apis/apps/v1/namespaces/egov/deployments/egov-user",
+        vec![(200, pending.into())],
+    );
+    let registry_before = w.proxy.seen.lock().unwrap().len();
+    let out = install(&w, &["--wait-timeout", "1"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("✓ import images into k3s"), "{stderr}");
+    assert!(stderr.contains("egov-user is not ready after 1 s"), "{stderr}");
+    assert_eq!(w.proxy.seen.lock().unwrap().len(), registry_before, "images were kept");
+    assert_eq!(journal_steps(&w.data), ["images", "import", "k3s"]);
+
+    // Fixed: the next run skips what holds and finishes the deploy.
+    w.cluster
+        .script("GET /apis/apps/v1/namespaces/egov/deployments/egov-user", vec![]);
+    let out = install(&w, &[]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stderr.contains("skipped 3 completed steps"), "{stderr}");
+    assert_eq!(journal_steps(&w.data), ["deploy", "images", "import", "k3s"]);
+}
+
+fn wait_for(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn sigkill_mid_pull_and_sigint_mid_deploy_leave_a_state_the_next_run_completes() {
+    let w = world();
+    // Slow the registry so the kill lands mid-pull.
+    for _ in 0..3 {
+        w.proxy.faults.lock().unwrap().push(support::Fault::TooMany {
+            path_contains: "/blobs/".into(),
+            retry_after: 1,
+        });
+    }
+    let mut child = command(&w, &[]).spawn().unwrap();
+    wait_for("the pull to start", Duration::from_secs(30), || {
+        w.proxy
+            .seen
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|s| s.path.contains("/manifests/"))
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!journal_steps_or_empty(&w.data).contains(&"images".to_owned()));
+
+    // Keep egov-user pending so SIGINT lands during the deploy's wait.
+    let pending = r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"egov-user","namespace":"egov","generation":1},"spec":{"replicas":1,"selector":{"matchLabels":{"a":"b"}},"template":{"spec":{"containers":[{"name":"egov-user"}]}}},"status":{"observedGeneration":1,"replicas":1,"updatedReplicas":1,"availableReplicas":0}}"#;
+    w.cluster.script(
+        "GET /apis/apps/v1/namespaces/egov/deployments/egov-user",
+        vec![(200, pending.into())],
+    );
+    let child = command(&w, &[]).spawn().unwrap();
+    let pid = child.id();
+    wait_for("the deploy to wait on egov-user", Duration::from_secs(60), || {
+        w.cluster
+            .requests()
+            .iter()
+            .any(|r| r.method == "GET" && r.path.ends_with("/deployments/egov-user"))
+    });
+    Command::new("kill").args(["-INT", &pid.to_string()]).status().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted: stopped at a safe point"), "{stderr}");
+    assert_eq!(journal_steps(&w.data), ["images", "import", "k3s"]);
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(w.data.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["result"], "interrupted");
+
+    w.cluster
+        .script("GET /apis/apps/v1/namespaces/egov/deployments/egov-user", vec![]);
+    let out = install(&w, &[]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+}
+
+fn journal_steps_or_empty(data: &Path) -> Vec<String> {
+    if data.join("journal.json").exists() {
+        journal_steps(data)
+    } else {
+        Vec::new()
+    }
+}
