@@ -21,6 +21,7 @@ pub mod logging;
 pub mod plan;
 pub mod preflight;
 pub mod profile;
+pub mod status;
 pub mod ui;
 
 pub use cli::run;

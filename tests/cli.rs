@@ -273,7 +273,7 @@ fn an_invalid_profile_file_exits_2_naming_file_line_and_column() {
 
 #[test]
 fn commands_not_built_yet_exit_3_without_claiming_success() {
-    for cmd in ["status", "reset", "doctor", "bundle", "serve"] {
+    for cmd in ["doctor", "bundle", "serve"] {
         let out = bin().arg(cmd).arg("--yes").output().unwrap();
         assert_eq!(out.status.code(), Some(3), "{cmd}");
         assert!(out.stdout.is_empty(), "{cmd}");

@@ -133,6 +133,16 @@ fn world() -> World {
     }
     cluster.script("GET /readyz", vec![(200, "ok".into())]);
     cluster.script(
+        "GET /api/v1/nodes",
+        vec![(
+            200,
+            format!(
+                r#"{{"kind":"NodeList","apiVersion":"v1","metadata":{{}},"items":[{}]}}"#,
+                fixture("node-ready.json")
+            ),
+        )],
+    );
+    cluster.script(
         "POST /api/v1/namespaces/egov/services/egov-user:8080/proxy/user/users/_createnovalidate",
         vec![
             (200, r#"{"user":[{"userName":"ADMIN"}]}"#.into()),
@@ -405,4 +415,96 @@ fn journal_steps_or_empty(data: &Path) -> Vec<String> {
     } else {
         Vec::new()
     }
+}
+
+/// Another command in the same environment as `install`.
+fn run(w: &World, args: &[&str]) -> Output {
+    let template = command(w, &[]);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_digit-quickstart"));
+    cmd.env_clear();
+    for (k, v) in template.get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    cmd.arg("--root")
+        .arg(&w.root)
+        .arg("--data-dir")
+        .arg(&w.data)
+        .arg("--profile")
+        .arg(&w.profile)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn status_reports_each_component_and_reset_redeploy_needs_no_network() {
+    let w = world();
+    assert_eq!(install(&w, &[]).status.code(), Some(0));
+
+    let out = run(&w, &["status"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("ok   k3s service active, enabled"), "{stdout}");
+    assert!(stdout.contains("ok   node digit-vm Ready"), "{stdout}");
+    assert!(
+        stdout.contains("egov-user                1/1    0         Running"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("ok   smoke login"), "{stdout}");
+    assert!(stdout.contains("DIGIT is healthy"));
+    let json = run(&w, &["status", "--output", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["healthy"], true);
+    assert_eq!(v["components"].as_array().unwrap().len(), 22);
+
+    // One component down: named, and the exit code says so.
+    let pending = r#"{"apiVersion":"apps/v1","kind":"DeploymentList","metadata":{},"items":[]}"#;
+    w.cluster.script(
+        "GET /apis/apps/v1/namespaces/egov/deployments",
+        vec![(200, pending.into())],
+    );
+    let out = run(&w, &["status"]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("not deployed"), "{stdout}");
+    assert!(stdout.contains("DIGIT is not healthy"));
+    w.cluster
+        .script("GET /apis/apps/v1/namespaces/egov/deployments", vec![]);
+
+    // reset --redeploy with every remote source unreachable: seed files come
+    // from the verified cache, images are already in containerd.
+    let text_now = std::fs::read_to_string(&w.profile).unwrap();
+    let seed_host = text_now
+        .split("url: http://")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    std::fs::write(&w.profile, text_now.replace(&seed_host, "127.0.0.1:9")).unwrap();
+    let registry_before = w.proxy.seen.lock().unwrap().len();
+    let before = w.cluster.requests().len();
+    let out = run(&w, &["reset", "--redeploy", "--yes"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stderr.contains("namespace egov deleted"), "{stderr}");
+    assert!(stdout.contains("DIGIT is up:"), "{stdout}");
+    let reqs = &w.cluster.requests()[before..];
+    assert!(
+        reqs.iter()
+            .any(|r| r.method == "DELETE" && r.path == "/api/v1/namespaces/egov")
+    );
+    assert!(
+        reqs.iter()
+            .any(|r| r.method == "PATCH" && r.path.ends_with("/deployments/egov-user"))
+    );
+    assert_eq!(w.proxy.seen.lock().unwrap().len(), registry_before);
+    // Reset alone leaves the journal without the deploy.
+    let out = run(&w, &["reset", "--yes"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(journal_steps(&w.data), ["images", "import", "k3s"]);
 }

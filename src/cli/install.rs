@@ -421,3 +421,46 @@ fn write_report(
     }
     Ok(())
 }
+
+/// `reset --redeploy`: the deploy stage alone, from the local cache (seed
+/// files verified against their pins, images already in containerd).
+pub(super) fn redeploy(
+    s: &Settings,
+    host: &Host,
+    printer: &mut Printer,
+    profile: &crate::profile::Profile,
+    kubeconfig: PathBuf,
+) -> Result<Exit, Report> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Report::msg(format!("could not start the async runtime: {e}"), Exit::Failed))?;
+    let http = crate::host::net::http_client(Duration::from_secs(60))
+        .map_err(|e| Report::msg(format!("could not set up HTTPS: {e}"), Exit::Failed))?;
+    let args = InstallArgs {
+        only: Some(Stage::Deploy),
+        k3s_artifacts: None,
+        registry_mirror: None,
+        registry_auth_file: None,
+        ignore_check: Vec::new(),
+        kubeconfig: None,
+        wait_timeout: None,
+        report: None,
+        jobs: 8,
+    };
+    let mut report = RunReport::new(profile, crate::logging::stamp(host.clock.now()), "local".into());
+    orchestrate(
+        s,
+        &args,
+        host,
+        printer,
+        &runtime,
+        http,
+        profile,
+        kubeconfig,
+        None,
+        None,
+        &mut report,
+    )
+}

@@ -4,6 +4,8 @@ mod check;
 mod install;
 mod plan;
 mod pull;
+mod reset;
+mod status;
 mod uninstall;
 
 use std::ffi::OsString;
@@ -21,10 +23,11 @@ use crate::ui::{ColorChoice, Output, Printer, Terminal};
 
 const EXIT_CODES: &str = "Exit codes:
   0  success (warnings allowed)
-  1  a host check failed
+  1  a host check failed, or a health or smoke check failed
   2  usage or input error (bad flag, invalid profile)
   3  command not available in this build yet
-  4  an operation failed (I/O, network, unexpected state)";
+  4  an operation failed (I/O, network, unexpected state)
+  130  interrupted (Ctrl-C or SIGTERM) at a safe point; run it again to resume";
 
 /// Take a fresh Linux VM to a working DIGIT dev/test deployment on k3s.
 #[derive(Debug, Parser)]
@@ -86,10 +89,10 @@ enum Command {
     Pull(pull::PullArgs),
     /// Install k3s and deploy DIGIT (today: `install --only k3s`)
     Install(install::InstallArgs),
-    /// Show the state of k3s and every DIGIT component
-    Status(Pending),
-    /// Remove the deployed app, keeping k3s and the image store
-    Reset(Pending),
+    /// Show the state of k3s and every DIGIT component, with health and smoke checks
+    Status(status::StatusArgs),
+    /// Remove the deployed app, keeping k3s and the image store (--redeploy: deploy again offline)
+    Reset(reset::ResetArgs),
     /// Remove k3s and everything digit-quickstart installed (asks unless --yes)
     Uninstall(uninstall::UninstallArgs),
     /// Collect a diagnostics archive (secrets redacted)
@@ -232,8 +235,8 @@ pub fn run(args: Vec<OsString>, host: &Host, term: Terminal, out: &mut dyn Write
         }
         Command::Pull(args) => pull::run(&settings, &args, host, &mut printer),
         Command::Install(args) => install::run(&settings, &args, host, &mut printer),
-        Command::Status(_) => not_yet("status", "the end-to-end install"),
-        Command::Reset(_) => not_yet("reset", "the end-to-end install"),
+        Command::Status(args) => status::run(&settings, &args, host, &mut printer),
+        Command::Reset(args) => reset::run(&settings, &args, host, &mut printer),
         Command::Uninstall(args) => uninstall::run(&settings, &args, host, &mut printer),
         Command::Doctor(_) => not_yet("doctor", "the end-to-end install"),
         Command::Bundle(_) => not_yet("bundle", "offline bundles"),

@@ -148,6 +148,19 @@ pub fn path(secrets_dir: &Path, profile: &str) -> PathBuf {
     secrets_dir.join(format!("{profile}.env"))
 }
 
+/// The stored secrets, if an install made them (never generates).
+pub fn load(fs: &dyn Fs, secrets_dir: &Path, profile: &str) -> Result<Option<Secrets>, SecretsError> {
+    let file = path(secrets_dir, profile);
+    if !fs.exists(&file) {
+        return Ok(None);
+    }
+    let text = fs.read_to_string(&file).map_err(|source| SecretsError::Read {
+        path: file.clone(),
+        source,
+    })?;
+    Secrets::from_text(&text, &file).map(Some)
+}
+
 /// The stored secrets, or new ones written (0600, dir 0700) before anything
 /// uses them. Returns whether they were generated now.
 pub fn load_or_generate(

@@ -173,3 +173,66 @@ pub fn banner(o: &crate::deploy::stage::StageOutcome, kubeconfig: Option<&std::p
     ));
     s
 }
+
+pub fn status_text(s: &crate::status::Status, color: bool) -> String {
+    let mark = |ok: bool| {
+        if ok {
+            paint(color, "ok  ", Style::new().green())
+        } else {
+            paint(color, "FAIL", Style::new().red().bold())
+        }
+    };
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{} k3s service {}{}\n",
+        mark(s.service.active),
+        if s.service.active { "active" } else { "not active" },
+        if s.service.enabled {
+            ", enabled"
+        } else {
+            ", not enabled"
+        }
+    ));
+    match &s.node {
+        Some(n) => out.push_str(&format!(
+            "{} node {} {} ({})\n",
+            mark(n.ready),
+            n.name,
+            if n.ready { "Ready" } else { "NotReady" },
+            n.version
+        )),
+        None => out.push_str(&format!("{} node: none found\n", mark(false))),
+    }
+    out.push_str(&format!(
+        "\n  {:<24} {:<6} {:<9} STATE\n",
+        "COMPONENT", "READY", "RESTARTS"
+    ));
+    for c in &s.components {
+        out.push_str(&format!(
+            "{} {:<24} {:<6} {:<9} {}\n",
+            mark(c.total > 0 && c.ready >= c.total),
+            c.name,
+            format!("{}/{}", c.ready, c.total),
+            c.restarts,
+            c.state
+        ));
+    }
+    if !s.checks.is_empty() {
+        out.push('\n');
+    }
+    for c in &s.checks {
+        out.push_str(&format!("{} {} {}: {}\n", mark(c.ok), c.kind, c.name, c.detail));
+    }
+    for n in &s.notes {
+        out.push_str(&format!("note: {n}\n"));
+    }
+    out.push_str(&format!(
+        "\n{}\n",
+        if s.healthy {
+            paint(color, "DIGIT is healthy", Style::new().green().bold())
+        } else {
+            paint(color, "DIGIT is not healthy", Style::new().red().bold())
+        }
+    ));
+    out
+}

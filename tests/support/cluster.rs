@@ -197,6 +197,19 @@ fn answer(state: &Arc<Mutex<State>>, req: Request) -> (u16, String, &'static str
             s.objects.insert(req.path.clone(), obj.clone());
             (200, obj.to_string(), "application/json")
         }
+        // Deleting a namespace takes everything in it (as the API does, eventually).
+        "DELETE" if req.path.starts_with("/api/v1/namespaces/") && req.path.matches('/').count() == 4 => {
+            let inside = format!("/namespaces/{}/", req.path.rsplit('/').next().unwrap_or_default());
+            s.objects.retain(|p, _| !p.contains(&inside));
+            match s.objects.remove(&req.path) {
+                Some(_) => (
+                    200,
+                    json!({"kind": "Status", "apiVersion": "v1", "status": "Success"}).to_string(),
+                    "application/json",
+                ),
+                None => (404, not_found, "application/json"),
+            }
+        }
         "DELETE" => match s.objects.remove(&req.path) {
             Some(_) => (
                 200,

@@ -1,0 +1,118 @@
+//! `reset`: delete what the profile deployed (its namespace, so every PVC
+//! and the seeded data with it) but keep k3s, the image store, the imported
+//! images and the generated secrets; `--redeploy` deploys again from what is
+//! local, with no network.
+
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{Api, DeleteParams};
+
+use super::Settings;
+use crate::error::{Exit, Report};
+use crate::host::Host;
+use crate::ui::{Printer, Prompter};
+
+#[derive(Debug, Args)]
+pub struct ResetArgs {
+    /// Deploy again afterwards, from the local store and cache only
+    #[arg(long)]
+    pub redeploy: bool,
+
+    /// The cluster (default: k3s's)
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<std::path::PathBuf>,
+
+    /// Seconds to wait for the namespace to be gone
+    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    pub timeout: u64,
+}
+
+pub fn run(s: &Settings, args: &ResetArgs, host: &Host, printer: &mut Printer) -> Result<Exit, Report> {
+    let profile = crate::profile::load(&s.profile, &super::check::user_files())?;
+    let prompter = Prompter {
+        yes: s.yes,
+        stdin_tty: s.term.stdin,
+        stderr_tty: s.term.stderr,
+    };
+    if !prompter.confirm(&format!(
+        "Delete namespace {} (every DIGIT component, its volumes and data), keeping k3s and the images?",
+        profile.namespace
+    ))? {
+        printer.note("Nothing was changed.");
+        return Ok(Exit::Success);
+    }
+    let kubeconfig = args.kubeconfig.clone().unwrap_or_else(|| {
+        host.fs
+            .real_path(std::path::Path::new(crate::k3s::kubeconfig::K3S_KUBECONFIG))
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Report::msg(format!("could not start the async runtime: {e}"), Exit::Failed))?;
+    let poll = host
+        .env
+        .var(crate::env_vars::POLL_MS)
+        .and_then(|v| v.parse().ok())
+        .map_or(Duration::from_secs(2), Duration::from_millis);
+    let ns = profile.namespace.clone();
+    let limit = Duration::from_secs(args.timeout);
+    runtime.block_on(async {
+        let client = crate::k3s::lifecycle::kube_client(&kubeconfig).await?;
+        let api: Api<Namespace> = Api::all(client);
+        let fail = |e: kube::Error| {
+            Report::msg(
+                format!(
+                    "could not delete namespace {ns}: {}",
+                    crate::deploy::cluster::one_line(&e)
+                ),
+                Exit::Failed,
+            )
+        };
+        match api.delete(&ns, &DeleteParams::background()).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(s)) if s.code == 404 => {}
+            Err(e) => return Err(fail(e)),
+        }
+        let start = Instant::now();
+        loop {
+            match api.get_opt(&ns).await {
+                Ok(None) => return Ok(()),
+                Ok(Some(_)) if start.elapsed() < limit => tokio::time::sleep(poll).await,
+                Ok(Some(_)) => {
+                    return Err(Report::msg(
+                        format!("namespace {ns} is still terminating after {} s", limit.as_secs()),
+                        Exit::Failed,
+                    )
+                    .with_hint(format!("`kubectl get all -n {ns}` shows what is left; run reset again")));
+                }
+                Err(e) => return Err(fail(e)),
+            }
+        }
+    })?;
+    // The app is gone: the next install must deploy again.
+    let data_fs = super::check::user_files();
+    let mut journal = crate::install::journal::Journal::load(&data_fs, &s.layout.journal(), &profile.name);
+    journal
+        .forget(&data_fs, &s.layout.journal(), "deploy")
+        .map_err(|source| {
+            Report::new(
+                crate::error::IoError {
+                    action: "update the step journal",
+                    path: s.layout.journal(),
+                    source,
+                },
+                Exit::Failed,
+            )
+        })?;
+    printer.note(&format!(
+        "namespace {ns} deleted; k3s, the image store and the secrets are kept"
+    ));
+    drop(runtime);
+    if !args.redeploy {
+        return Ok(Exit::Success);
+    }
+    super::install::redeploy(s, host, printer, &profile, kubeconfig)
+}
