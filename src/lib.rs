@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod deploy;
+pub mod doctor;
 pub mod env_vars;
 pub mod error;
 pub mod health;

@@ -508,3 +508,95 @@ fn status_reports_each_component_and_reset_redeploy_needs_no_network() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(journal_steps(&w.data), ["images", "import", "k3s"]);
 }
+
+#[test]
+fn doctor_collects_everything_with_every_secret_redacted() {
+    let w = world();
+    assert_eq!(install(&w, &[]).status.code(), Some(0));
+    let secrets = std::fs::read_to_string(w.data.join("secrets/dev.env")).unwrap();
+    let values: Vec<String> = secrets
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split_once('=').unwrap().1.to_owned())
+        .filter(|v| v.len() >= 8)
+        .collect();
+    // A pod whose log prints the database password and a token.
+    let pod = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/k8s/diagnose/crashloop.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    w.cluster.script(
+        "GET /api/v1/pods",
+        vec![(
+            200,
+            format!(r#"{{"kind":"PodList","apiVersion":"v1","metadata":{{}},"items":[{pod}]}}"#),
+        )],
+    );
+    let db = secrets.lines().find_map(|l| l.strip_prefix("db/password=")).unwrap();
+    w.cluster.script(
+        "GET /api/v1/namespaces/egov/pods/egov-user-7d9f8c6b5-x2k9p/log",
+        vec![(
+            200,
+            format!("connecting with password {db}\n    token: eyJhbGciOiJSUzI1NiJ9.payload.sig\nstarted\n"),
+        )],
+    );
+    let out_dir = w.dir.path().join("doctor");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let out = run(&w, &["doctor", "--dir", out_dir.to_str().unwrap()]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let path = PathBuf::from(stdout.trim());
+    assert!(
+        path.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("digit-quickstart-doctor-")
+    );
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap()));
+    let mut members = HashMap::new();
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry
+            .path()
+            .unwrap()
+            .to_string_lossy()
+            .split_once('/')
+            .unwrap()
+            .1
+            .to_owned();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut entry, &mut text).unwrap();
+        members.insert(name, text);
+    }
+    for want in [
+        "host-facts.json",
+        "preflight.json",
+        "journal.json",
+        "report.json",
+        "dev.lock",
+        "k3s-journal.txt",
+        "containerd.log",
+        "nodes.json",
+        "pods.json",
+        "events.json",
+        "pod-logs/egov_egov-user-7d9f8c6b5-x2k9p_egov-user.log",
+        "INDEX.txt",
+    ] {
+        assert!(members.contains_key(want), "{want} missing from {:?}", members.keys());
+    }
+    assert!(members.keys().any(|k| k.starts_with("logs/install-")));
+    assert!(
+        !members
+            .keys()
+            .any(|k| k.contains("secrets") || k.contains("kubeconfig") || k.contains("k3s.yaml"))
+    );
+    let log = &members["pod-logs/egov_egov-user-7d9f8c6b5-x2k9p_egov-user.log"];
+    assert!(log.contains("connecting with password [REDACTED]"), "{log}");
+    assert!(log.contains("token: [REDACTED]") && !log.contains("eyJhbGci"), "{log}");
+    for (name, text) in &members {
+        for v in &values {
+            assert!(!text.contains(v.as_str()), "a secret value is in {name}");
+        }
+    }
+}

@@ -75,6 +75,7 @@ pub(super) fn summary(p: &Profile) -> ProfileSummary<'_> {
 
 pub fn run(s: &Settings, args: &CheckArgs, host: &Host, printer: &mut Printer) -> Result<Exit, Report> {
     let (profile, facts, pre) = evaluate(s, &args.ignore_check, args.offline, host, printer)?;
+    let saved = save_preflight(s, host, &profile, &facts, &pre);
     let doc = CheckDocument {
         schema: 1,
         binary_version: env!("CARGO_PKG_VERSION"),
@@ -90,7 +91,6 @@ pub fn run(s: &Settings, args: &CheckArgs, host: &Host, printer: &mut Printer) -
         sizing: &pre.sizing,
         host: &facts,
     };
-    let saved = save_json(host, &s.layout.preflight(), &doc);
     match s.output {
         Output::Json => printer.json(&doc),
         Output::Human => {
@@ -126,7 +126,7 @@ pub(super) fn evaluate(
     Ok((profile, facts, pre))
 }
 
-fn host_facts(
+pub(super) fn host_facts(
     s: &Settings,
     profile: &Profile,
     offline: bool,
@@ -233,7 +233,35 @@ fn endpoints(profile: &Profile) -> Vec<(String, Endpoint)> {
     out
 }
 
-fn save_json(host: &Host, path: &Path, doc: &impl Serialize) -> Result<PathBuf, IoError> {
+/// `preflight.json` in the data dir (check and install both keep it).
+pub(super) fn save_preflight(
+    s: &Settings,
+    host: &Host,
+    profile: &Profile,
+    facts: &HostFacts,
+    pre: &crate::preflight::Preflight,
+) -> Result<PathBuf, IoError> {
+    let doc = CheckDocument {
+        schema: 1,
+        binary_version: env!("CARGO_PKG_VERSION"),
+        generated_at_unix: host
+            .clock
+            .now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        profile: summary(profile),
+        result: if pre.failed() { "fail" } else { "pass" },
+        counts: pre.counts(),
+        checks: &pre.checks,
+        sizing: &pre.sizing,
+        host: facts,
+    };
+    save_json(&s.layout.preflight(), &doc)
+}
+
+/// The data dir is a path the user chose: never re-rooted by `--root`.
+fn save_json(path: &Path, doc: &impl Serialize) -> Result<PathBuf, IoError> {
+    let fs = user_files();
     let io = |action, source| IoError {
         action,
         path: path.to_path_buf(),
@@ -241,12 +269,12 @@ fn save_json(host: &Host, path: &Path, doc: &impl Serialize) -> Result<PathBuf, 
     };
     let text = serde_json::to_vec_pretty(doc).map_err(|e| io("encode", std::io::Error::other(e)))?;
     if let Some(dir) = path.parent() {
-        host.fs.create_dir_all(dir).map_err(|e| IoError {
+        fs.create_dir_all(dir).map_err(|e| IoError {
             action: "create",
             path: dir.to_path_buf(),
             source: e,
         })?;
     }
-    host.fs.write_atomic(path, &text, 0o644).map_err(|e| io("write", e))?;
+    fs.write_atomic(path, &text, 0o644).map_err(|e| io("write", e))?;
     Ok(path.to_path_buf())
 }

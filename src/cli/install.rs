@@ -104,6 +104,7 @@ pub fn run(s: &Settings, args: &InstallArgs, host: &Host, printer: &mut Printer)
         );
     }
     let (profile, facts, pre) = super::check::evaluate(s, &args.ignore_check, true, host, printer)?;
+    let _ = super::check::save_preflight(s, host, &profile, &facts, &pre);
     let mut report = RunReport::new(&profile, started, source);
     report.host = Some(facts.clone());
     report.preflight = Some(pre.clone());

@@ -1,6 +1,7 @@
 //! Command-line surface: clap types, settings resolution and dispatch.
 
 mod check;
+mod doctor;
 mod install;
 mod plan;
 mod pull;
@@ -96,7 +97,7 @@ enum Command {
     /// Remove k3s and everything digit-quickstart installed (asks unless --yes)
     Uninstall(uninstall::UninstallArgs),
     /// Collect a diagnostics archive (secrets redacted)
-    Doctor(Pending),
+    Doctor(doctor::DoctorArgs),
     /// Build or verify an offline bundle
     Bundle(Pending),
     /// Serve images and k3s artifacts to other machines (classroom mirror)
@@ -238,7 +239,7 @@ pub fn run(args: Vec<OsString>, host: &Host, term: Terminal, out: &mut dyn Write
         Command::Status(args) => status::run(&settings, &args, host, &mut printer),
         Command::Reset(args) => reset::run(&settings, &args, host, &mut printer),
         Command::Uninstall(args) => uninstall::run(&settings, &args, host, &mut printer),
-        Command::Doctor(_) => not_yet("doctor", "the end-to-end install"),
+        Command::Doctor(args) => doctor::run(&settings, &args, host, &mut printer),
         Command::Bundle(_) => not_yet("bundle", "offline bundles"),
         Command::Serve(_) => not_yet("serve", "offline bundles and classrooms"),
     };
