@@ -600,3 +600,145 @@ fn doctor_collects_everything_with_every_secret_redacted() {
         }
     }
 }
+
+/// The lines install itself prints (pull lines interleave with k3s's in a
+/// parallel phase, so only the install's own lines are compared).
+fn transcript(stderr: &str, w: &World) -> String {
+    let keep = [
+        "==> ", "✓ ", "✗ ", "applied ", "wave ", "  ok ", "  seed ", "ok  ", "profile ", "skipped ",
+    ];
+    let re_secs = |l: &str| {
+        let mut out = String::new();
+        let mut rest = l;
+        // "(12.3s)" / "(4s)" -> "([T]s)"
+        while let Some(i) = rest.find('(') {
+            out.push_str(&rest[..=i]);
+            rest = &rest[i + 1..];
+            let digits = rest
+                .find("s)")
+                .filter(|&e| rest[..e].chars().all(|c| c.is_ascii_digit() || c == '.'));
+            if let Some(e) = digits.filter(|&e| e > 0) {
+                out.push_str("[T]");
+                rest = &rest[e..];
+            }
+        }
+        out.push_str(rest);
+        out
+    };
+    stderr
+        .lines()
+        .filter(|l| keep.iter().any(|k| l.starts_with(k)))
+        .map(|l| re_secs(l).replace(&w.dir.path().display().to_string(), "[TMP]"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Every value replaced by its JSON type: the report's shape.
+fn shape(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), shape(v))).collect()),
+        Value::Array(a) => Value::Array(a.first().map(shape).into_iter().collect()),
+        Value::String(_) => "string".into(),
+        Value::Number(_) => "number".into(),
+        Value::Bool(_) => "bool".into(),
+        Value::Null => "null".into(),
+    }
+}
+
+#[test]
+fn the_transcript_json_events_and_report_schema_are_stable() {
+    let w = world();
+    let out = install(&w, &[]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    insta::assert_snapshot!("install_transcript", transcript(&stderr, &w));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(w.data.join("report.json")).unwrap()).unwrap();
+    insta::assert_json_snapshot!("report_schema", shape(&report));
+
+    // JSON events on stdout: the phases, then one result.
+    let out = install(&w, &["--output", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let phases: Vec<String> = events
+        .iter()
+        .filter(|e| e["event"] == "phase")
+        .map(|e| {
+            format!(
+                "{} {} skipped={}",
+                e["id"].as_str().unwrap(),
+                e["state"].as_str().unwrap(),
+                e["skipped"]
+            )
+        })
+        .collect();
+    insta::assert_snapshot!("install_json_phases", phases.join("\n"));
+    let last = events.last().unwrap();
+    assert_eq!(last["event"], "result");
+    assert_eq!(last["skipped_steps"], 4);
+    assert!(
+        last["outcome"]["password"].is_null(),
+        "the password is never serialised"
+    );
+}
+
+#[test]
+fn on_a_terminal_the_phase_list_and_bars_show_and_ctrl_c_leaves_the_cursor_visible() {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+    let w = world();
+    // Slow the registry so Ctrl-C lands while the bars are drawn.
+    for _ in 0..4 {
+        w.proxy.faults.lock().unwrap().push(support::Fault::TooMany {
+            path_contains: "/blobs/".into(),
+            retry_after: 1,
+        });
+    }
+    let cmd = command(&w, &[]);
+    let mut line = vec![env!("CARGO_BIN_EXE_digit-quickstart").to_owned()];
+    line.extend(cmd.get_args().map(|a| format!("'{}'", a.to_string_lossy())));
+    let mut script = Command::new("script");
+    script.args(["-qec", &line.join(" "), "/dev/null"]).env_clear();
+    for (k, v) in cmd.get_envs() {
+        if let Some(v) = v {
+            script.env(k, v);
+        }
+    }
+    let mut child = script
+        .env("TERM", "xterm")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut stdout = child.stdout.take().unwrap();
+    let sink = seen.clone();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    wait_for("the bars", Duration::from_secs(60), || {
+        String::from_utf8_lossy(&seen.lock().unwrap()).contains("layers")
+    });
+    child.stdin.as_mut().unwrap().write_all(b"\x03").unwrap();
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    let screen = String::from_utf8_lossy(&seen.lock().unwrap()).to_string();
+    assert_eq!(status.code(), Some(130), "{screen}");
+    assert!(screen.contains("==> k3s and images (in parallel)"), "{screen}");
+    assert!(screen.contains("eta "), "the overall bar was drawn: {screen}");
+    assert!(screen.contains("interrupted: stopped at a safe point"), "{screen}");
+    let hidden = screen.rfind("\x1b[?25l");
+    let shown = screen.rfind("\x1b[?25h");
+    assert!(hidden.is_none() || shown > hidden, "the cursor is left hidden");
+}

@@ -336,6 +336,7 @@ fn orchestrate(
         },
     };
     let result = runtime.block_on(crate::install::run(&req, &ui, report));
+    pull_display.clear();
     k3s_display.finish();
     deploy_display.finish();
     report.finished_at = crate::logging::stamp(host.clock.now());
@@ -380,7 +381,9 @@ fn orchestrate(
     };
     written?;
     if json {
-        printer.json(&serde_json::json!({"event": "result", "outcome": outcome.stage, "skipped_steps": outcome.skipped, "report": s.layout.report()}));
+        // One line, like every other event of the stream.
+        let result = serde_json::json!({"event": "result", "outcome": outcome.stage, "skipped_steps": outcome.skipped, "report": s.layout.report()});
+        printer.out(&result.to_string());
         return Ok(exit);
     }
     if outcome.skipped > 0 {

@@ -58,6 +58,17 @@ impl PullProgress {
         let _ = writeln!(std::io::stderr(), "{text}");
     }
 
+    /// Clears every bar (an interrupted or failed pull leaves no stale lines).
+    pub fn clear(&self) {
+        let mut s = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (_, (bar, _, _)) in s.per_image.drain() {
+            bar.finish_and_clear();
+        }
+        if let Some(o) = s.overall.take() {
+            o.finish_and_clear();
+        }
+    }
+
     /// A line from another stage running beside the pull, printed above the
     /// bars so the screen stays whole.
     pub fn println(&self, text: &str) {
