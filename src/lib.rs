@@ -6,11 +6,13 @@
 //! `journal`) which compute a `plan`, `profile`, and `host` (every side
 //! effect, behind traits).
 
+pub mod bundle;
 pub mod cli;
 pub mod deploy;
 pub mod doctor;
 pub mod env_vars;
 pub mod error;
+pub mod golden;
 pub mod health;
 pub mod host;
 pub mod images;
@@ -22,6 +24,7 @@ pub mod logging;
 pub mod plan;
 pub mod preflight;
 pub mod profile;
+pub mod serve;
 pub mod status;
 pub mod ui;
 

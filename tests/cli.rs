@@ -272,20 +272,6 @@ fn an_invalid_profile_file_exits_2_naming_file_line_and_column() {
 }
 
 #[test]
-fn commands_not_built_yet_exit_3_without_claiming_success() {
-    for cmd in ["bundle", "serve"] {
-        let out = bin().arg(cmd).arg("--yes").output().unwrap();
-        assert_eq!(out.status.code(), Some(3), "{cmd}");
-        assert!(out.stdout.is_empty(), "{cmd}");
-        assert!(
-            stderr(&out).starts_with(&format!("error: `{cmd}` is not available yet in this build")),
-            "{cmd}: {}",
-            stderr(&out)
-        );
-    }
-}
-
-#[test]
 fn usage_errors_exit_2_and_help_documents_exit_codes() {
     assert_eq!(bin().arg("--frobnicate").output().unwrap().status.code(), Some(2));
     assert_eq!(

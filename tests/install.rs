@@ -742,3 +742,296 @@ fn on_a_terminal_the_phase_list_and_bars_show_and_ctrl_c_leaves_the_cursor_visib
     let shown = screen.rfind("\x1b[?25h");
     assert!(hidden.is_none() || shown > hidden, "the cursor is left hidden");
 }
+
+/// A trainer's machine after one install: the k3s artifacts in the cache as
+/// a connected `install` leaves them.
+fn trainer() -> World {
+    let w = world();
+    assert_eq!(install(&w, &[]).status.code(), Some(0));
+    let version = digit_quickstart::profile::parse(&std::fs::read_to_string(&w.profile).unwrap(), "p")
+        .unwrap()
+        .k3s
+        .version;
+    let cache = w.data.join("cache/k3s").join(version);
+    std::fs::create_dir_all(&cache).unwrap();
+    for f in ["k3s", "k3s-airgap-images-amd64.tar.zst"] {
+        std::fs::copy(w.dir.path().join("media").join(f), cache.join(f)).unwrap();
+    }
+    w
+}
+
+/// Unpacks a bundle, lets `edit` change the members, packs it again.
+fn repack(from: &Path, to: &Path, edit: impl Fn(&str, &mut Vec<u8>)) {
+    let mut archive = tar::Archive::new(zstd::Decoder::new(std::fs::File::open(from).unwrap()).unwrap());
+    let enc = zstd::Encoder::new(std::fs::File::create(to).unwrap(), 1).unwrap();
+    let mut out = tar::Builder::new(enc);
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().to_string_lossy().into_owned();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut bytes).unwrap();
+        edit(&name, &mut bytes);
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        out.append_data(&mut header, &name, bytes.as_slice()).unwrap();
+    }
+    out.into_inner().unwrap().finish().unwrap();
+}
+
+#[test]
+fn a_bundle_installs_a_fresh_machine_with_no_network_and_tampering_is_refused() {
+    let t = trainer();
+    // The profile the bundle carries points at nothing: any download in the
+    // student's install would fail (docker.io is unreachable here as well).
+    let text_now = std::fs::read_to_string(&t.profile).unwrap();
+    let seed_host = text_now
+        .split("url: http://")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    std::fs::write(&t.profile, text_now.replace(&seed_host, "127.0.0.1:9")).unwrap();
+    let bundle = t.dir.path().join("class.tar.zst");
+    let out = run(&t, &["bundle", "create", "-o", bundle.to_str().unwrap()]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.starts_with(&bundle.display().to_string()), "{stdout}");
+    let out = run(&t, &["bundle", "verify", bundle.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    assert!(text(&out).0.contains("members match the manifest"));
+
+    // Any changed member is named and refused, and nothing is installed.
+    let student = world();
+    for (what, victim) in [
+        ("a blob", "blobs/sha256/"),
+        ("the lock", ".lock"),
+        ("a seed file", "seed/"),
+    ] {
+        let bad = t.dir.path().join("bad.tar.zst");
+        let hit = std::sync::atomic::AtomicBool::new(false);
+        repack(&bundle, &bad, |name, bytes| {
+            if name.contains(victim) && !hit.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                bytes.push(b'!');
+            }
+        });
+        let out = run(&student, &["bundle", "verify", bad.to_str().unwrap()]);
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(4), "{what}: {stderr}");
+        assert!(stderr.contains("does not match the manifest"), "{what}: {stderr}");
+        let out = command(&student, &[]).arg("--bundle").arg(&bad).output();
+        let out = out.unwrap();
+        assert_ne!(out.status.code(), Some(0), "{what}");
+        assert!(
+            !student.data.join("store/blobs").exists(),
+            "{what}: nothing may be installed"
+        );
+        assert!(!student.data.join("bundle-staging").exists());
+    }
+
+    // A fresh machine: every remote source is unreachable; only the bundle.
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_digit-quickstart"));
+    cmd.env_clear();
+    for (k, v) in command(&student, &[]).get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    let out = cmd
+        .arg("--root")
+        .arg(&student.root)
+        .arg("--data-dir")
+        .arg(&student.data)
+        .args(["install", "--yes", "--bundle"])
+        .arg(&bundle)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stderr.contains("bundle verified"), "{stderr}");
+    assert!(student.proxy.seen.lock().unwrap().is_empty(), "no registry request");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(student.data.join("report.json")).unwrap()).unwrap();
+    assert!(
+        report["source"].as_str().unwrap().starts_with("bundle "),
+        "{}",
+        report["source"]
+    );
+    assert_eq!(report["result"], "healthy");
+}
+
+fn curl(args: &[&str]) -> Output {
+    Command::new("curl")
+        .args(["-sS", "--path-as-is"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn serve_is_a_read_only_registry_that_skopeo_and_containerd_pull_from() {
+    use std::io::BufRead;
+    let t = trainer();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_digit-quickstart"))
+        .arg("--data-dir")
+        .arg(&t.data)
+        .arg("--profile")
+        .arg(&t.profile)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let addr = first.trim().rsplit("http://").next().unwrap().to_owned();
+    let lock: serde_json::Value = serde_json::from_slice(&std::fs::read(t.data.join("dev.lock")).unwrap()).unwrap();
+    let user = &lock["images"]["docker.io/egovio/egov-user:master-fa75ba8"];
+
+    // skopeo copies an image out of it with the digest unchanged.
+    let oci = t.dir.path().join("copied");
+    let out = Command::new("skopeo")
+        .args(["copy", "--preserve-digests", "--src-tls-verify=false"])
+        .arg(format!("docker://{addr}/egovio/egov-user:master-fa75ba8"))
+        .arg(format!("oci:{}:x", oci.display()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let index: serde_json::Value = serde_json::from_slice(&std::fs::read(oci.join("index.json")).unwrap()).unwrap();
+    assert_eq!(index["manifests"][0]["digest"], user["digest"]);
+
+    // containerd pulls one over plain HTTP; its digest is the locked one.
+    let ctr = Containerd::start();
+    let r = format!("{addr}/library/redis:7.2.4");
+    let out = ctr.ctr(&["images", "pull", "--plain-http", &r]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let listed = String::from_utf8_lossy(&ctr.ctr(&["images", "ls"]).stdout).to_string();
+    let redis = lock["images"]["docker.io/library/redis:7.2.4"]["digest"]
+        .as_str()
+        .unwrap();
+    assert!(
+        listed.lines().any(|l| l.starts_with(&r) && l.contains(redis)),
+        "{listed}"
+    );
+
+    // A range, and eight clients at once.
+    let layer = user["layers"][0]["digest"].as_str().unwrap();
+    let url = format!("http://{addr}/v2/egovio/egov-user/blobs/{layer}");
+    let out = curl(&[
+        "-r",
+        "0-9",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code} %{size_download}",
+        &url,
+    ]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "206 10");
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || curl(&[&url]).stdout)
+        })
+        .collect();
+    for h in handles {
+        let body = h.join().unwrap();
+        assert_eq!(support::sha256(&body), layer);
+    }
+    // Seed files and k3s artifacts are served by their pinned names.
+    let seed = std::fs::read_dir(t.data.join("cache/seed"))
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap();
+    let name = seed.file_name().to_string_lossy().into_owned();
+    let out = curl(&[&format!("http://{addr}/seed/{name}")]);
+    assert_eq!(out.stdout, std::fs::read(seed.path()).unwrap());
+
+    // Read-only, and nothing outside what it knows.
+    for (path, want) in [
+        ("/v2/x/blobs/sha256:../../../../etc/passwd".to_owned(), "400"),
+        ("/seed/../../../etc/passwd".to_owned(), "404"),
+        ("/../../../../etc/passwd".to_owned(), "404"),
+        ("/k3s/../secrets/dev.env".to_owned(), "404"),
+    ] {
+        let out = curl(&["-o", "/dev/null", "-w", "%{http_code}", &format!("http://{addr}{path}")]);
+        assert_eq!(String::from_utf8_lossy(&out.stdout), want, "{path}");
+    }
+    let out = curl(&["-X", "PUT", "-o", "/dev/null", "-w", "%{http_code}", &url]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "405");
+    child.kill().unwrap();
+    let _ = child.wait();
+}
+
+#[test]
+fn a_student_installs_from_the_trainers_serve_mirror_with_every_byte_verified() {
+    use std::io::BufRead;
+    let t = trainer();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_digit-quickstart"))
+        .arg("--data-dir")
+        .arg(&t.data)
+        .arg("--profile")
+        .arg(&t.profile)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let mirror = format!("http://{}", first.trim().rsplit("http://").next().unwrap());
+
+    let student = world();
+    // Its own profile's seed URLs point nowhere: --mirror must replace them.
+    let text_now = std::fs::read_to_string(&student.profile).unwrap();
+    let seed_host = text_now
+        .split("url: http://")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    std::fs::write(&student.profile, text_now.replace(&seed_host, "127.0.0.1:9")).unwrap();
+    let template = command(&student, &[]);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_digit-quickstart"));
+    cmd.env_clear();
+    for (k, v) in template.get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    let out = cmd
+        .arg("--root")
+        .arg(&student.root)
+        .arg("--data-dir")
+        .arg(&student.data)
+        .args(["install", "--yes", "--profile"])
+        .arg(&student.profile)
+        .args(["--mirror", &mirror])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    server.kill().unwrap();
+    let _ = server.wait();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        student.proxy.seen.lock().unwrap().is_empty(),
+        "nothing from the student's own registry"
+    );
+    // k3s points Docker Hub at the mirror too.
+    let registries = std::fs::read_to_string(student.root.join("etc/rancher/k3s/registries.yaml")).unwrap();
+    assert!(registries.contains(&mirror), "{registries}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(student.data.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["source"], format!("mirror {mirror}"));
+}

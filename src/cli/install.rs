@@ -58,6 +58,22 @@ pub struct InstallArgs {
     /// Blobs downloaded at the same time
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
+
+    /// A `digit-quickstart serve` on the LAN: images, k3s and seed files from there (still verified)
+    #[arg(long, value_name = "URL", conflicts_with = "registry_mirror")]
+    pub mirror: Option<String>,
+
+    /// Install from this offline bundle (verified first; no network is used)
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["registry_mirror", "k3s_artifacts", "mirror"])]
+    pub bundle: Option<PathBuf>,
+
+    /// Where this run's files came from, when a bundle already decided it.
+    #[arg(skip)]
+    pub source: Option<String>,
+
+    /// k3s and images only (prepare-golden without DIGIT).
+    #[arg(skip)]
+    pub no_deploy: bool,
 }
 
 pub fn run(s: &Settings, args: &InstallArgs, host: &Host, printer: &mut Printer) -> Result<Exit, Report> {
@@ -68,11 +84,19 @@ pub fn run(s: &Settings, args: &InstallArgs, host: &Host, printer: &mut Printer)
         .map_err(|e| Report::msg(format!("could not start the async runtime: {e}"), Exit::Failed))?;
     let http = crate::host::net::http_client(Duration::from_secs(60))
         .map_err(|e| Report::msg(format!("could not set up HTTPS: {e}"), Exit::Failed))?;
+    if let Some(file) = &args.bundle {
+        return from_bundle(s, args, host, printer, file);
+    }
     if args.only == Some(Stage::K3s) {
         return k3s_only(s, args, host, printer, &runtime, http);
     }
     let started = crate::logging::stamp(host.clock.now());
-    let source = args.registry_mirror.clone().unwrap_or_else(|| "docker-hub".to_owned());
+    let source = match (&args.source, &args.mirror, &args.registry_mirror) {
+        (Some(b), _, _) => b.clone(),
+        (_, Some(m), _) => format!("mirror {m}"),
+        (_, _, Some(r)) => format!("registry mirror {r}"),
+        _ => "docker-hub and the pinned URLs".to_owned(),
+    };
     if args.only == Some(Stage::Deploy) {
         let profile = crate::profile::load(&s.profile, &super::check::user_files())?;
         if !prompter(s).confirm(&format!(
@@ -103,7 +127,10 @@ pub fn run(s: &Settings, args: &InstallArgs, host: &Host, printer: &mut Printer)
             &mut report,
         );
     }
-    let (profile, facts, pre) = super::check::evaluate(s, &args.ignore_check, true, host, printer)?;
+    let (mut profile, facts, pre) = super::check::evaluate(s, &args.ignore_check, true, host, printer)?;
+    if let Some(url) = &args.mirror {
+        use_mirror(&mut profile, url);
+    }
     let _ = super::check::save_preflight(s, host, &profile, &facts, &pre);
     let mut report = RunReport::new(&profile, started, source);
     report.host = Some(facts.clone());
@@ -143,7 +170,7 @@ pub fn run(s: &Settings, args: &InstallArgs, host: &Host, printer: &mut Printer)
             .map_err(|e: String| Report::msg(e, Exit::Failed))?,
         usize::from(args.jobs),
         None,
-        args.registry_mirror.as_deref(),
+        args.registry_mirror.as_deref().or(args.mirror.as_deref()),
         Vec::new(),
         args.registry_auth_file.as_deref(),
     )?;
@@ -185,7 +212,7 @@ fn k3s_request<'a>(
     let settings = K3sSettings {
         node_name: node_name(&facts.hostname),
         disable: profile.k3s.disable.clone(),
-        mirror: args.registry_mirror.clone(),
+        mirror: args.registry_mirror.clone().or_else(|| args.mirror.clone()),
         docker_hub: auth.for_registry("docker.io").cloned(),
         proxy_env: PROXY_VARS
             .iter()
@@ -334,6 +361,7 @@ fn orchestrate(
             ingress_url: host.env.var(crate::env_vars::INGRESS_URL),
             node_memory,
         },
+        deploy_stage: !args.no_deploy,
     };
     let result = runtime.block_on(crate::install::run(&req, &ui, report));
     pull_display.clear();
@@ -342,16 +370,24 @@ fn orchestrate(
     report.finished_at = crate::logging::stamp(host.clock.now());
     report.log_file = s.log_file.as_ref().map(|p| p.display().to_string());
     let exit = match &result {
-        Ok(o) => {
-            report.result = if o.stage.healthy() { "healthy" } else { "unhealthy" }.into();
-            report.checks.clone_from(&o.stage.checks);
+        Ok(crate::install::Outcome { stage: None, .. }) => {
+            report.result = "images-ready".into();
+            Exit::Success
+        }
+        Ok(crate::install::Outcome {
+            stage: Some(stage),
+            user_kubeconfig,
+            ..
+        }) => {
+            report.result = if stage.healthy() { "healthy" } else { "unhealthy" }.into();
+            report.checks.clone_from(&stage.checks);
             report.endpoints = Some(crate::install::report::Endpoints {
-                url: o.stage.url.clone(),
-                login_url: o.stage.login_url.clone(),
-                username: o.stage.username.clone(),
-                kubeconfig: o.user_kubeconfig.as_ref().map(|p| p.display().to_string()),
+                url: stage.url.clone(),
+                login_url: stage.login_url.clone(),
+                username: stage.username.clone(),
+                kubeconfig: user_kubeconfig.as_ref().map(|p| p.display().to_string()),
             });
-            if o.stage.healthy() {
+            if stage.healthy() {
                 Exit::Success
             } else {
                 Exit::CheckFailed
@@ -380,9 +416,13 @@ fn orchestrate(
         }
     };
     written?;
+    let Some(stage) = outcome.stage else {
+        printer.out("k3s is running and every image is imported; DIGIT was not deployed");
+        return Ok(exit);
+    };
     if json {
         // One line, like every other event of the stream.
-        let result = serde_json::json!({"event": "result", "outcome": outcome.stage, "skipped_steps": outcome.skipped, "report": s.layout.report()});
+        let result = serde_json::json!({"event": "result", "outcome": stage, "skipped_steps": outcome.skipped, "report": s.layout.report()});
         printer.out(&result.to_string());
         return Ok(exit);
     }
@@ -392,7 +432,7 @@ fn orchestrate(
             outcome.skipped
         ));
     }
-    let mut text = crate::ui::render::banner(&outcome.stage, outcome.user_kubeconfig.as_deref(), printer.color_out);
+    let mut text = crate::ui::render::banner(&stage, outcome.user_kubeconfig.as_deref(), printer.color_out);
     text.push_str(&format!("  Report    {}\n", s.layout.report().display()));
     if let Some(log) = &s.log_file {
         text.push_str(&format!("  Log       {}\n", log.display()));
@@ -452,6 +492,10 @@ pub(super) fn redeploy(
         wait_timeout: None,
         report: None,
         jobs: 8,
+        bundle: None,
+        mirror: None,
+        source: None,
+        no_deploy: false,
     };
     let mut report = RunReport::new(profile, crate::logging::stamp(host.clock.now()), "local".into());
     orchestrate(
@@ -467,4 +511,73 @@ pub(super) fn redeploy(
         None,
         &mut report,
     )
+}
+
+/// `install --bundle FILE`: every member verified while it is unpacked into
+/// a staging dir; only then moved into the store and caches, and the normal
+/// install runs from them (k3s artifacts from the cache, images already in
+/// the store, seed files cached), so it opens no connection to anything.
+fn from_bundle(
+    s: &Settings,
+    args: &InstallArgs,
+    host: &Host,
+    printer: &mut Printer,
+    file: &std::path::Path,
+) -> Result<Exit, Report> {
+    let staging = s.layout.data_dir().join("bundle-staging");
+    let _ = std::fs::remove_dir_all(&staging);
+    printer.note(&format!("verifying {} ...", file.display()));
+    let manifest = crate::bundle::verify(file, Some(&staging), &|_| {}).map_err(|e| {
+        let _ = std::fs::remove_dir_all(&staging);
+        Report::new(e, Exit::Failed)
+    })?;
+    let profile_file =
+        crate::bundle::adopt(&staging, &s.layout, &manifest).map_err(|e| Report::new(e, Exit::Failed))?;
+    printer.note(&format!(
+        "bundle verified: {} members match its manifest; installing from it",
+        manifest.members.len()
+    ));
+    let profile = crate::profile::load(
+        &crate::profile::ProfileSource::File(profile_file.clone()),
+        &super::check::user_files(),
+    )?;
+    let settings = Settings {
+        profile: crate::profile::ProfileSource::File(profile_file),
+        layout: s.layout.clone(),
+        output: s.output,
+        yes: s.yes,
+        verbose: s.verbose,
+        term: s.term,
+        log_file: s.log_file.clone(),
+    };
+    let inner = InstallArgs {
+        only: args.only,
+        k3s_artifacts: Some(s.layout.k3s_cache(&profile.k3s.version)),
+        registry_mirror: None,
+        registry_auth_file: None,
+        ignore_check: args.ignore_check.clone(),
+        kubeconfig: args.kubeconfig.clone(),
+        wait_timeout: args.wait_timeout,
+        report: args.report.clone(),
+        jobs: args.jobs,
+        bundle: None,
+        mirror: None,
+        source: Some(format!("bundle {}", file.display())),
+        no_deploy: args.no_deploy,
+    };
+    run(&settings, &inner, host, printer)
+}
+
+/// Everything from a `serve` mirror: k3s artifacts and seed files by the
+/// paths `serve` publishes (the pins stay, so every byte is still verified).
+pub(crate) fn use_mirror(profile: &mut crate::profile::Profile, url: &str) {
+    let base = url.trim_end_matches('/');
+    profile.k3s.url_template = format!("{base}/k3s/{{version}}/{{artifact}}");
+    for seed in &mut profile.seeds {
+        if let crate::profile::SeedAction::File(f) = &mut seed.action
+            && let crate::profile::Sha256Pin::Pinned(h) = &f.sha256
+        {
+            f.url = format!("{base}/seed/{h}-{}", crate::deploy::manifests::seed_file_name(&f.url));
+        }
+    }
 }

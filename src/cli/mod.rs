@@ -1,11 +1,14 @@
 //! Command-line surface: clap types, settings resolution and dispatch.
 
+mod bundle;
 mod check;
 mod doctor;
-mod install;
+mod golden;
+pub(crate) mod install;
 mod plan;
 mod pull;
 mod reset;
+mod serve;
 mod status;
 mod uninstall;
 
@@ -16,7 +19,7 @@ use std::path::PathBuf;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::env_vars;
-use crate::error::{Exit, Report};
+use crate::error::Exit;
 use crate::host::Host;
 use crate::layout::{DEFAULT_DATA_DIR, Layout};
 use crate::profile::ProfileSource;
@@ -99,21 +102,19 @@ enum Command {
     /// Collect a diagnostics archive (secrets redacted)
     Doctor(doctor::DoctorArgs),
     /// Build or verify an offline bundle
-    Bundle(Pending),
-    /// Serve images and k3s artifacts to other machines (classroom mirror)
-    Serve(Pending),
+    Bundle(bundle::BundleArgs),
+    /// Serve images, k3s artifacts and seed files to other machines (classroom mirror)
+    Serve(serve::ServeArgs),
+    /// Ready this VM to be cloned: k3s and images in place, clones renew their identity on first boot
+    PrepareGolden(golden::PrepareGoldenArgs),
+    /// Run by the first-boot unit on a clone (renews machine-id, hostname, k3s node password)
+    #[command(hide = true)]
+    GoldenFirstboot,
     /// Print shell completions
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-}
-
-/// Arguments of commands that are not implemented yet (accepted, then refused).
-#[derive(Debug, Args)]
-struct Pending {
-    #[arg(hide = true, trailing_var_arg = true, allow_hyphen_values = true)]
-    args: Vec<String>,
 }
 
 /// Global options after resolution.
@@ -181,7 +182,7 @@ pub fn run(args: Vec<OsString>, host: &Host, term: Terminal, out: &mut dyn Write
     let color_err = crate::ui::resolve_color(color, host.env.as_ref(), term.stderr);
     // Commands that change the host keep a debug log in the data dir.
     let log_file = match &command {
-        Some(Command::Install(_) | Command::Reset(_)) => {
+        Some(Command::Install(_) | Command::Reset(_) | Command::PrepareGolden(_)) => {
             let dir = Layout::new(&data_dir).logs();
             let name = match &command {
                 Some(Command::Reset(_)) => "reset",
@@ -240,8 +241,10 @@ pub fn run(args: Vec<OsString>, host: &Host, term: Terminal, out: &mut dyn Write
         Command::Reset(args) => reset::run(&settings, &args, host, &mut printer),
         Command::Uninstall(args) => uninstall::run(&settings, &args, host, &mut printer),
         Command::Doctor(args) => doctor::run(&settings, &args, host, &mut printer),
-        Command::Bundle(_) => not_yet("bundle", "offline bundles"),
-        Command::Serve(_) => not_yet("serve", "offline bundles and classrooms"),
+        Command::Bundle(args) => bundle::run(&settings, &args, host, &mut printer),
+        Command::Serve(args) => serve::run(&settings, &args, host, &mut printer),
+        Command::PrepareGolden(args) => golden::prepare(&settings, &args, host, &mut printer),
+        Command::GoldenFirstboot => golden::first_boot(&settings, host, &mut printer),
     };
     match result {
         Ok(code) => code,
@@ -254,12 +257,4 @@ pub fn run(args: Vec<OsString>, host: &Host, term: Terminal, out: &mut dyn Write
             report.exit
         }
     }
-}
-
-fn not_yet(command: &str, arrives_with: &str) -> Result<Exit, Report> {
-    Err(Report::msg(
-        format!("`{command}` is not available yet in this build (it arrives with {arrives_with})"),
-        Exit::NotAvailable,
-    )
-    .with_hint("`digit-quickstart check` and `digit-quickstart plan` work today"))
 }

@@ -64,6 +64,8 @@ pub struct Request<'a> {
     /// `k3s ctr` (or a test containerd's `ctr --address …`).
     pub ctr: Vec<String>,
     pub deploy: DeployKnobs,
+    /// False for `prepare-golden` without DIGIT: k3s and images only.
+    pub deploy_stage: bool,
 }
 
 pub struct Ui<'a> {
@@ -74,7 +76,8 @@ pub struct Ui<'a> {
 }
 
 pub struct Outcome {
-    pub stage: StageOutcome,
+    /// None when the deploy stage was not asked for.
+    pub stage: Option<StageOutcome>,
     /// The invoking user's kubeconfig, when k3s was installed here.
     pub user_kubeconfig: Option<PathBuf>,
     /// Steps whose earlier result was re-checked and still held.
@@ -302,6 +305,13 @@ async fn run_phases(
         }
     }
 
+    if !req.deploy_stage {
+        return Ok(Outcome {
+            stage: None,
+            user_kubeconfig,
+            skipped,
+        });
+    }
     // Deploy, seed, check.
     let title = "deploy, seed and check DIGIT";
     let t = phases.start("deploy", title);
@@ -346,7 +356,7 @@ async fn run_phases(
     );
     phases.done("deploy", title, t, stage.unchanged, Some(&detail));
     Ok(Outcome {
-        stage,
+        stage: Some(stage),
         user_kubeconfig,
         skipped,
     })
@@ -368,8 +378,10 @@ async fn images(
     let refs: Vec<ImageRef> = p.images().into_iter().map(|i| i.reference.clone()).collect();
     let lock_path = req.layout.lock_file(&p.name);
     let store = Store::new(req.layout.store());
-    if journal.get("images").is_some()
-        && let Ok(Some(lock)) = LockFile::read(&lock_path)
+    // Every locked blob already in the store (written only after its hash
+    // matched, or moved from a verified bundle): nothing to fetch.
+    let _ = journal;
+    if let Ok(Some(lock)) = LockFile::read(&lock_path)
         && complete(&lock, &refs, &store).await
     {
         let digests = refs
