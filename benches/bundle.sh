@@ -144,6 +144,7 @@ until curl -fs "http://127.0.0.1:$sport/v2/" >/dev/null; do sleep 0.05; done
 copy_all() {
     rm -rf "$work/out"; mkdir -p "$work/out"
     c=0
+    pids=""
     while [ "$c" -lt "$2" ]; do
         (
             i=$c
@@ -153,9 +154,11 @@ copy_all() {
                 i=$((i + $2))
             done
         ) &
+        pids="$pids $!"
         c=$((c + 1))
     done
-    wait
+    # Only the clients: the registry and serve run in the background too.
+    for p in $pids; do wait "$p"; done
 }
 start=$(now); copy_all "$reg" 1; reg1=$(since "$start")
 start=$(now); copy_all "127.0.0.1:$sport" 1; serve1=$(since "$start")

@@ -1035,3 +1035,94 @@ fn a_student_installs_from_the_trainers_serve_mirror_with_every_byte_verified() 
         serde_json::from_slice(&std::fs::read(student.data.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["source"], format!("mirror {mirror}"));
 }
+
+#[test]
+fn prepare_golden_leaves_k3s_and_the_images_ready_and_installs_the_first_boot_unit() {
+    let w = world();
+    let out = run(
+        &w,
+        &[
+            "--yes",
+            "prepare-golden",
+            "--k3s-artifacts",
+            w.dir.path().join("media").to_str().unwrap(),
+            "--registry-mirror",
+            &format!("http://{}", w.proxy.host),
+        ],
+    );
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("ready to clone"), "{stdout}");
+    assert!(stdout.contains("DIGIT was not deployed"), "{stdout}");
+    assert_eq!(journal_steps(&w.data), ["images", "import", "k3s"]);
+    assert!(
+        !w.cluster.requests().iter().any(|r| r.method == "PATCH"),
+        "nothing deployed"
+    );
+    for f in [
+        "etc/systemd/system/digit-quickstart-firstboot.service",
+        "etc/digit-quickstart/golden.json",
+        "usr/local/bin/digit-quickstart",
+    ] {
+        assert!(w.root.join(f).exists(), "{f}");
+    }
+    let link = std::fs::read_link(
+        w.root
+            .join("etc/systemd/system/multi-user.target.wants/digit-quickstart-firstboot.service"),
+    )
+    .unwrap();
+    assert_eq!(
+        link,
+        Path::new("/etc/systemd/system/digit-quickstart-firstboot.service")
+    );
+    let calls = std::fs::read_to_string(w.stubs.join("systemctl.log")).unwrap();
+    assert!(calls.lines().last().unwrap().starts_with("stop k3s.service"), "{calls}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(w.data.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["result"], "images-ready");
+}
+
+#[test]
+fn a_failure_in_the_k3s_or_pull_stage_is_resumed_by_the_next_run() {
+    let w = world();
+    let bad = w.dir.path().join("bad-media");
+    std::fs::create_dir_all(&bad).unwrap();
+    for f in ["k3s", "k3s-airgap-images-amd64.tar.zst"] {
+        std::fs::copy(w.dir.path().join("media").join(f), bad.join(f)).unwrap();
+    }
+    std::fs::write(bad.join("k3s"), b"tampered k3s").unwrap();
+    let mirror = format!("http://{}", w.proxy.host);
+    let base = ["--yes", "install", "--registry-mirror", &mirror, "--k3s-artifacts"];
+    let mut args: Vec<&str> = base.to_vec();
+    let bad_s = bad.display().to_string();
+    args.push(&bad_s);
+    let out = run(&w, &args);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("does not match its pin"), "{stderr}");
+    assert!(stderr.contains("✗ k3s and images"), "{stderr}");
+    assert!(!w.stubs.join("active").exists(), "k3s was not started");
+
+    // The pull: Docker Hub's quota answer with a long Retry-After stops it.
+    for _ in 0..200 {
+        w.proxy.faults.lock().unwrap().push(support::Fault::TooMany {
+            path_contains: "/manifests/".into(),
+            retry_after: 3600,
+        });
+    }
+    let good = w.dir.path().join("media").display().to_string();
+    let mut args: Vec<&str> = base.to_vec();
+    args.push(&good);
+    let _ = std::fs::remove_file(w.data.join("dev.lock"));
+    let _ = std::fs::remove_dir_all(w.data.join("store"));
+    let out = run(&w, &args);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.to_lowercase().contains("limit"), "{stderr}");
+    w.proxy.faults.lock().unwrap().clear();
+
+    let out = run(&w, &args);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert_eq!(journal_steps(&w.data), ["deploy", "images", "import", "k3s"]);
+}

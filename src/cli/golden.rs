@@ -17,6 +17,18 @@ pub struct PrepareGoldenArgs {
     /// Install from this bundle (verified first)
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<std::path::PathBuf>,
+
+    /// Take images, k3s and seed files from a `serve` mirror
+    #[arg(long, value_name = "URL", conflicts_with = "bundle")]
+    pub mirror: Option<String>,
+
+    /// Let k3s and the pull use this registry mirror for docker.io
+    #[arg(long, value_name = "URL", conflicts_with_all = ["bundle", "mirror"])]
+    pub registry_mirror: Option<String>,
+
+    /// Take the k3s binary and air-gap images from this directory (still verified)
+    #[arg(long, value_name = "DIR", conflicts_with = "bundle")]
+    pub k3s_artifacts: Option<std::path::PathBuf>,
 }
 
 fn io(path: &str) -> impl FnOnce(std::io::Error) -> Report + '_ {
@@ -35,15 +47,15 @@ fn io(path: &str) -> impl FnOnce(std::io::Error) -> Report + '_ {
 pub fn prepare(s: &Settings, args: &PrepareGoldenArgs, host: &Host, printer: &mut Printer) -> Result<Exit, Report> {
     let install = InstallArgs {
         only: None::<Stage>,
-        k3s_artifacts: None,
-        registry_mirror: None,
+        k3s_artifacts: args.k3s_artifacts.clone(),
+        registry_mirror: args.registry_mirror.clone(),
         registry_auth_file: None,
         ignore_check: Vec::new(),
         kubeconfig: None,
         wait_timeout: None,
         report: None,
         jobs: 8,
-        mirror: None,
+        mirror: args.mirror.clone(),
         bundle: args.bundle.clone(),
         source: None,
         no_deploy: !args.with_digit,

@@ -335,11 +335,13 @@ fn orchestrate(
     let on_phase = |e: crate::install::PhaseEvent| phase_list.event(&e);
     let on_k3s = |p: Progress| k3s_display.event(&p);
     let on_deploy = |p: crate::deploy::run::Progress| deploy_display.event(&p);
+    let on_line = |text: &str| phase_list.line(text);
     let ui = crate::install::Ui {
         phase: &on_phase,
         k3s: &on_k3s,
         pull: pull_display.clone(),
         deploy: &on_deploy,
+        line: &on_line,
     };
     let (k3s, pull) = match k3s_and_pull {
         Some((k, p)) => (Some(k), Some(p)),

@@ -20,16 +20,36 @@ pub struct PlanArgs {
     /// Print the Kubernetes objects install applies, as YAML (secrets redacted)
     #[arg(long)]
     pub manifests: bool,
+
+    /// Plan an install from this `serve` mirror
+    #[arg(long, value_name = "URL")]
+    pub mirror: Option<String>,
+
+    /// Plan an install from this offline bundle
+    #[arg(long, value_name = "FILE", conflicts_with = "mirror")]
+    pub bundle: Option<std::path::PathBuf>,
 }
 
 pub fn run(s: &Settings, args: &PlanArgs, host: &Host, printer: &mut Printer) -> Result<Exit, Report> {
     if args.manifests {
         return manifests(s, host, printer);
     }
-    let (profile, facts, pre) = super::check::evaluate(s, &args.ignore_check, args.offline, host, printer)?;
+    let (mut profile, facts, pre) = super::check::evaluate(s, &args.ignore_check, args.offline, host, printer)?;
+    if let Some(url) = &args.mirror {
+        super::install::use_mirror(&mut profile, url);
+    }
     let home = crate::k3s::kubeconfig::invoking_user(host.fs.as_ref(), host.env.as_ref()).home;
     let store = crate::images::StoreView::read(host.fs.as_ref(), &s.layout, &profile.name);
-    let plan = crate::plan::build(&profile, &facts, &pre, &s.layout, &home, &store);
+    let mut plan = crate::plan::build(&profile, &facts, &pre, &s.layout, &home, &store);
+    if let Some(url) = &args.mirror {
+        plan.source = format!("the digit-quickstart mirror {url} (images, k3s, seed files; every byte verified)");
+    }
+    if let Some(b) = &args.bundle {
+        plan.source = format!(
+            "the bundle {} (every member verified before use; no network)",
+            b.display()
+        );
+    }
     match s.output {
         Output::Json => printer.json(&plan),
         Output::Human => {

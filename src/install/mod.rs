@@ -73,6 +73,8 @@ pub struct Ui<'a> {
     pub k3s: &'a (dyn Fn(crate::k3s::lifecycle::Progress) + Sync),
     pub pull: Arc<dyn Reporter>,
     pub deploy: &'a (dyn Fn(crate::deploy::run::Progress) + Sync),
+    /// A line of news within a phase (one per imported image).
+    pub line: &'a (dyn Fn(&str) + Sync),
 }
 
 pub struct Outcome {
@@ -279,7 +281,7 @@ async fn run_phases(
     if req.k3s.is_some() && req.pull.is_some() {
         let title = "import images into k3s";
         let t = phases.start("import", title);
-        let result = guarded(signals, async { import_phase(req).await }).await;
+        let result = guarded(signals, async { import_phase(req, phases.ui.line).await }).await;
         match result {
             Ok(imported) => {
                 let was_done = imported.imported == 0;
@@ -421,7 +423,7 @@ async fn complete(lock: &LockFile, refs: &[ImageRef], store: &Store) -> bool {
     true
 }
 
-async fn import_phase(req: &Request<'_>) -> Result<import::Imported, Report> {
+async fn import_phase(req: &Request<'_>, line: &(dyn Fn(&str) + Sync)) -> Result<import::Imported, Report> {
     let p = req.profile;
     let lock = LockFile::read(&req.layout.lock_file(&p.name))
         .map_err(|e| Report::new(e, Exit::Failed))?
@@ -429,8 +431,12 @@ async fn import_phase(req: &Request<'_>) -> Result<import::Imported, Report> {
     let refs: Vec<ImageRef> = p.images().into_iter().map(|i| i.reference.clone()).collect();
     let store = Store::new(req.layout.store());
     let work = req.layout.data_dir().join("cache/import");
+    let total = refs.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
     let result = import::import(&req.ctr, req.host.cmd.as_ref(), &store, &lock, &refs, &work, &|m| {
+        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         tracing::info!("{m}");
+        line(&format!("  {m} ({n}/{total})"));
     });
     result.map_err(|e| Report::new(e, Exit::Failed))
 }

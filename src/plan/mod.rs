@@ -19,6 +19,8 @@ pub struct Plan {
     pub phases: Vec<Phase>,
     /// Things the user should know before installing (e.g. unpinned artifacts).
     pub warnings: Vec<String>,
+    /// Where images, k3s and seed files come from (pinned URLs, a mirror, a bundle).
+    pub source: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -228,6 +230,7 @@ pub fn build(
         ));
     }
     Plan {
+        source: "Docker Hub and the profile's pinned URLs".to_owned(),
         profile: PlanProfile {
             name: profile.name.clone(),
             origin: profile.origin.clone(),

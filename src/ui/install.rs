@@ -13,6 +13,13 @@ pub struct PhaseList {
 }
 
 impl PhaseList {
+    /// News within a phase, as a plain line (nothing in JSON or quiet mode).
+    pub fn line(&self, text: &str) {
+        if !self.json && !self.quiet {
+            let _ = writeln!(std::io::stderr(), "{text}");
+        }
+    }
+
     pub fn event(&self, e: &PhaseEvent) {
         if self.json {
             let (state, seconds, skipped) = match e.state {

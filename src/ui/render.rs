@@ -92,6 +92,7 @@ pub fn plan_text(plan: &Plan, color: bool) -> String {
         },
         plan.host.arch,
     );
+    s.push_str(&format!("Source: {}\n", plan.source));
     let c = plan.preflight.counts;
     s.push_str(&format!(
         "Preflight: {} failed, {} warnings, {} passed. {}\n",
