@@ -1126,3 +1126,53 @@ fn a_failure_in_the_k3s_or_pull_stage_is_resumed_by_the_next_run() {
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert_eq!(journal_steps(&w.data), ["deploy", "images", "import", "k3s"]);
 }
+
+#[test]
+fn sigint_mid_pull_and_sigkill_mid_deploy_also_leave_a_state_the_next_run_completes() {
+    let w = world();
+    for _ in 0..3 {
+        w.proxy.faults.lock().unwrap().push(support::Fault::TooMany {
+            path_contains: "/blobs/".into(),
+            retry_after: 1,
+        });
+    }
+    let child = command(&w, &[]).spawn().unwrap();
+    let pid = child.id();
+    wait_for("the pull to start", Duration::from_secs(30), || {
+        w.proxy
+            .seen
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|s| s.path.contains("/manifests/"))
+    });
+    Command::new("kill").args(["-INT", &pid.to_string()]).status().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("✗ k3s and images"), "{stderr}");
+    assert!(!journal_steps_or_empty(&w.data).contains(&"images".to_owned()));
+
+    let pending = r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"egov-user","namespace":"egov","generation":1},"spec":{"replicas":1,"selector":{"matchLabels":{"a":"b"}},"template":{"spec":{"containers":[{"name":"egov-user"}]}}},"status":{"observedGeneration":1,"replicas":1,"updatedReplicas":1,"availableReplicas":0}}"#;
+    w.cluster.script(
+        "GET /apis/apps/v1/namespaces/egov/deployments/egov-user",
+        vec![(200, pending.into())],
+    );
+    let mut child = command(&w, &[]).spawn().unwrap();
+    wait_for("the deploy to wait on egov-user", Duration::from_secs(60), || {
+        w.cluster
+            .requests()
+            .iter()
+            .any(|r| r.method == "GET" && r.path.ends_with("/deployments/egov-user"))
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(journal_steps(&w.data), ["images", "import", "k3s"]);
+
+    w.cluster
+        .script("GET /apis/apps/v1/namespaces/egov/deployments/egov-user", vec![]);
+    let out = install(&w, &[]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stderr.contains("skipped 3 completed steps"), "{stderr}");
+}
