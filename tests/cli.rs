@@ -205,6 +205,42 @@ fn plan_lists_every_phase_and_changes_nothing() {
 }
 
 #[test]
+fn plan_names_a_mirror_or_a_bundle_as_the_source_and_downloads_from_the_mirror() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .env("DIGIT_QUICKSTART_HOST_FACTS", READY)
+        .args(["plan", "--mirror", "http://trainer:5050", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("Source: the digit-quickstart mirror http://trainer:5050"),
+        "{text}"
+    );
+    assert!(
+        text.contains("download  http://trainer:5050/k3s/v1.35.8%2Bk3s1/k3s\n"),
+        "{text}"
+    );
+    let out = bin()
+        .env("DIGIT_QUICKSTART_HOST_FACTS", READY)
+        .args(["plan", "--bundle", "/media/usb/dev.tar.zst", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&out)
+            .contains("Source: the bundle /media/usb/dev.tar.zst (every member verified before use; no network)")
+    );
+    let out = bin()
+        .args(["plan", "--mirror", "http://a", "--bundle", "b"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "a mirror and a bundle together are refused");
+}
+
+#[test]
 fn plan_json_has_phases_in_install_order_and_every_image_once() {
     let out = bin()
         .env("DIGIT_QUICKSTART_HOST_FACTS", READY)
