@@ -833,7 +833,12 @@ fn a_bundle_installs_a_fresh_machine_with_no_network_and_tampering_is_refused() 
     }
 
     // A fresh machine: every remote source is unreachable; only the bundle.
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_digit-quickstart"));
+    // strace records every connect() of the install and its children.
+    let trace = student.dir.path().join("connect.trace");
+    let mut cmd = Command::new("strace");
+    cmd.args(["-f", "-qq", "-e", "trace=connect", "-o"])
+        .arg(&trace)
+        .arg(env!("CARGO_BIN_EXE_digit-quickstart"));
     cmd.env_clear();
     for (k, v) in command(&student, &[]).get_envs() {
         if let Some(v) = v {
@@ -862,6 +867,19 @@ fn a_bundle_installs_a_fresh_machine_with_no_network_and_tampering_is_refused() 
         report["source"]
     );
     assert_eq!(report["result"], "healthy");
+    // No socket to anything but the loopback test servers (and Unix sockets).
+    let calls = std::fs::read_to_string(&trace).unwrap();
+    let inet: Vec<&str> = calls
+        .lines()
+        .filter(|l| l.contains("connect(") && l.contains("AF_INET"))
+        .collect();
+    assert!(!inet.is_empty(), "the trace saw the loopback servers: {calls}");
+    for l in &inet {
+        assert!(
+            l.contains("inet_addr(\"127.0.0.1\")") || l.contains("\"::1\""),
+            "a connection off the machine: {l}"
+        );
+    }
 }
 
 fn curl(args: &[&str]) -> Output {
