@@ -96,11 +96,7 @@ pub fn run(s: &Settings, args: &BundleArgs, host: &Host, printer: &mut Printer) 
 fn create(s: &Settings, host: &Host, printer: &mut Printer, out: Option<PathBuf>, arch: &str) -> Result<Exit, Report> {
     let profile = crate::profile::load(&s.profile, &super::check::user_files())?;
     let text = profile_text(s)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Report::msg(format!("could not start the async runtime: {e}"), Exit::Failed))?;
+    let runtime = super::runtime()?;
     let http = crate::host::net::http_client(Duration::from_secs(60))
         .map_err(|e| Report::msg(format!("could not set up HTTPS: {e}"), Exit::Failed))?;
     // What is not local yet is fetched once (each verified); the rest is reused.

@@ -22,10 +22,7 @@ pub fn run(s: &Settings, args: &DoctorArgs, host: &Host, printer: &mut Printer) 
     let profile = crate::profile::load(&s.profile, &super::check::user_files())?;
     let facts = super::check::host_facts(s, &profile, true, host, printer)?;
     let data_fs = super::check::user_files();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Report::msg(format!("could not start the async runtime: {e}"), Exit::Failed))?;
+    let runtime = super::runtime()?;
     let req = crate::doctor::Request {
         host,
         data_fs: &data_fs,

@@ -77,11 +77,7 @@ pub struct InstallArgs {
 }
 
 pub fn run(s: &Settings, args: &InstallArgs, host: &Host, printer: &mut Printer) -> Result<Exit, Report> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Report::msg(format!("could not start the async runtime: {e}"), Exit::Failed))?;
+    let runtime = super::runtime()?;
     let http = crate::host::net::http_client(Duration::from_secs(60))
         .map_err(|e| Report::msg(format!("could not set up HTTPS: {e}"), Exit::Failed))?;
     if let Some(file) = &args.bundle {
@@ -135,18 +131,7 @@ pub fn run(s: &Settings, args: &InstallArgs, host: &Host, printer: &mut Printer)
     let mut report = RunReport::new(&profile, started, source);
     report.host = Some(facts.clone());
     report.preflight = Some(pre.clone());
-    if pre.failed() {
-        let failed: Vec<&str> = pre
-            .checks
-            .iter()
-            .filter(|c| c.status == crate::preflight::Status::Fail)
-            .map(|c| c.id.as_str())
-            .collect();
-        return Err(
-            Report::msg(format!("host checks failed: {}", failed.join(", ")), Exit::CheckFailed)
-                .with_hint("`digit-quickstart check` explains each one; --ignore-check NAME goes on regardless"),
-        );
-    }
+    stop_on_failed_checks(&pre)?;
     if let Some(c) = pre.checks.iter().find(|c| c.id == "sizing") {
         printer.note(&c.summary);
     }
@@ -240,18 +225,7 @@ fn k3s_only(
     http: reqwest::Client,
 ) -> Result<Exit, Report> {
     let (profile, facts, pre) = super::check::evaluate(s, &args.ignore_check, true, host, printer)?;
-    if pre.failed() {
-        let failed: Vec<&str> = pre
-            .checks
-            .iter()
-            .filter(|c| c.status == crate::preflight::Status::Fail)
-            .map(|c| c.id.as_str())
-            .collect();
-        return Err(
-            Report::msg(format!("host checks failed: {}", failed.join(", ")), Exit::CheckFailed)
-                .with_hint("`digit-quickstart check` explains each one; --ignore-check NAME goes on regardless"),
-        );
-    }
+    stop_on_failed_checks(&pre)?;
     if !prompter(s).confirm(&format!(
         "Install k3s {} as a systemd service on this host?",
         profile.k3s.version
@@ -477,11 +451,7 @@ pub(super) fn redeploy(
     profile: &crate::profile::Profile,
     kubeconfig: PathBuf,
 ) -> Result<Exit, Report> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Report::msg(format!("could not start the async runtime: {e}"), Exit::Failed))?;
+    let runtime = super::runtime()?;
     let http = crate::host::net::http_client(Duration::from_secs(60))
         .map_err(|e| Report::msg(format!("could not set up HTTPS: {e}"), Exit::Failed))?;
     let args = InstallArgs {
@@ -582,4 +552,21 @@ pub(crate) fn use_mirror(profile: &mut crate::profile::Profile, url: &str) {
             f.url = format!("{base}/seed/{h}-{}", crate::deploy::manifests::seed_file_name(&f.url));
         }
     }
+}
+
+/// Install stops when a host check failed (unless `--ignore-check` named it).
+fn stop_on_failed_checks(pre: &crate::preflight::Preflight) -> Result<(), Report> {
+    if !pre.failed() {
+        return Ok(());
+    }
+    let failed: Vec<&str> = pre
+        .checks
+        .iter()
+        .filter(|c| c.status == crate::preflight::Status::Fail)
+        .map(|c| c.id.as_str())
+        .collect();
+    Err(
+        Report::msg(format!("host checks failed: {}", failed.join(", ")), Exit::CheckFailed)
+            .with_hint("`digit-quickstart check` explains each one; --ignore-check NAME goes on regardless"),
+    )
 }

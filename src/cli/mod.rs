@@ -258,3 +258,13 @@ pub fn run(args: Vec<OsString>, host: &Host, term: Terminal, out: &mut dyn Write
         }
     }
 }
+
+/// The async runtime every command that talks to the network or a cluster
+/// uses: two workers (the CI machine and small VMs have two cores).
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, crate::error::Report> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| crate::error::Report::msg(format!("could not start the async runtime: {e}"), Exit::Failed))
+}

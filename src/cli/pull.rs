@@ -104,11 +104,7 @@ pub fn run(s: &Settings, args: &PullArgs, host: &Host, printer: &mut Printer) ->
         _ => Mode::Lines,
     };
     let store = Store::new(s.layout.store());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Report::msg(format!("could not start the async runtime: {e}"), Exit::Failed))?;
+    let runtime = super::runtime()?;
 
     if args.verify {
         let (checked, bad) = runtime.block_on(store.verify()).map_err(|e| {

@@ -47,11 +47,7 @@ pub fn run(s: &Settings, args: &ResetArgs, host: &Host, printer: &mut Printer) -
         host.fs
             .real_path(std::path::Path::new(crate::k3s::kubeconfig::K3S_KUBECONFIG))
     });
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Report::msg(format!("could not start the async runtime: {e}"), Exit::Failed))?;
+    let runtime = super::runtime()?;
     let poll = host
         .env
         .var(crate::env_vars::POLL_MS)

@@ -33,11 +33,7 @@ pub fn run(s: &Settings, args: &ServeArgs, _host: &Host, printer: &mut Printer) 
         })?;
     let catalog = Arc::new(crate::serve::Catalog::new(&profile, &s.layout, &lock));
     let counters = Arc::new(crate::serve::Counters::default());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Report::msg(format!("could not start the async runtime: {e}"), Exit::Failed))?;
+    let runtime = super::runtime()?;
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind(&args.listen))
         .map_err(|e| {

@@ -17,10 +17,7 @@ pub struct StatusArgs {
 
 pub fn run(s: &Settings, args: &StatusArgs, host: &Host, printer: &mut Printer) -> Result<Exit, Report> {
     let profile = crate::profile::load(&s.profile, &super::check::user_files())?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Report::msg(format!("could not start the async runtime: {e}"), Exit::Failed))?;
+    let runtime = super::runtime()?;
     let http = crate::host::net::http_client(crate::status::HTTP_TIMEOUT)
         .map_err(|e| Report::msg(format!("could not set up HTTP: {e}"), Exit::Failed))?;
     let data_fs = super::check::user_files();
