@@ -5,46 +5,15 @@
 
 mod support;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use support::bin;
-use support::cluster::{FakeCluster, fake_digit, serve_files};
-use support::k8s::fixture;
-
-const RAW: &str = "https://raw.githubusercontent.com/egovernments/Citizen-Complaint-Resolution-System/";
+use support::cluster::{FakeCluster, fake_digit, node_list, with_local_seeds};
 
 /// The dev profile with its seed files served locally (test content, re-pinned).
 fn profile_with_local_seeds(dir: &Path) -> PathBuf {
-    let dev = digit_quickstart::profile::EMBEDDED[0].2;
-    let mut files = HashMap::new();
-    let mut lines = Vec::new();
-    let mut url = String::new();
-    let placeholder = "__SERVER__";
-    for line in dev.lines() {
-        let mut line = line.to_owned();
-        if let Some(start) = line.find(RAW) {
-            let end = line[start..].find(',').unwrap() + start;
-            let original = &line[start..end];
-            let name = original.rsplit('/').next().unwrap().to_owned();
-            let content = format!("-- test content for {name}\nSELECT 1;\n");
-            let pin = support::sha256(content.as_bytes())
-                .trim_start_matches("sha256:")
-                .to_owned();
-            let old_pin = line.split("sha256: ").nth(1).unwrap()[..64].to_owned();
-            files.insert(format!("/seed/{name}"), content.into_bytes());
-            line = line
-                .replace(original, &format!("{placeholder}/seed/{name}"))
-                .replace(&old_pin, &pin);
-        }
-        lines.push(line);
-    }
-    if url.is_empty() {
-        url = serve_files(files);
-    }
-    let text = lines.join("\n").replace(placeholder, &url);
     let path = dir.join("dev.yaml");
-    std::fs::write(&path, text).unwrap();
+    std::fs::write(&path, with_local_seeds(digit_quickstart::profile::EMBEDDED[0].2)).unwrap();
     path
 }
 
@@ -69,16 +38,7 @@ fn world() -> World {
     let profile = profile_with_local_seeds(dir.path());
     let cluster = FakeCluster::start();
     let kubeconfig = cluster.kubeconfig(dir.path());
-    cluster.script(
-        "GET /api/v1/nodes",
-        vec![(
-            200,
-            format!(
-                r#"{{"kind":"NodeList","apiVersion":"v1","metadata":{{}},"items":[{}]}}"#,
-                fixture("node-ready.json")
-            ),
-        )],
-    );
+    cluster.script("GET /api/v1/nodes", vec![(200, node_list())]);
     cluster.script(
         ADMIN_PROXY,
         vec![

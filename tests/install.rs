@@ -13,11 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use support::cluster::{FakeCluster, fake_digit, serve_files};
+use support::cluster::{FakeCluster, PENDING_EGOV_USER, fake_digit, node_list, point_seeds_nowhere, with_local_seeds};
 use support::k8s::fixture;
 use support::{Containerd, Format, Proxy, Pusher, Registry, layer};
-
-const RAW: &str = "https://raw.githubusercontent.com/egovernments/Citizen-Complaint-Resolution-System/";
 
 const SYSTEMCTL: &str = r#"#!/bin/sh
 # systemctl stand-in: records each call; enable/restart "start k3s" by writing
@@ -45,30 +43,6 @@ struct World {
     proxy: Proxy,
     containerd: Containerd,
     digit: String,
-}
-
-fn profile_text(dev: &str, files_url: &str) -> (String, HashMap<String, Vec<u8>>) {
-    let mut files = HashMap::new();
-    let mut out = Vec::new();
-    for line in dev.lines() {
-        let mut line = line.to_owned();
-        if let Some(start) = line.find(RAW) {
-            let end = line[start..].find(',').unwrap() + start;
-            let original = line[start..end].to_owned();
-            let name = original.rsplit('/').next().unwrap().to_owned();
-            let content = format!("-- test content for {name}\nSELECT 1;\n");
-            let pin = support::sha256(content.as_bytes())
-                .trim_start_matches("sha256:")
-                .to_owned();
-            let old = line.split("sha256: ").nth(1).unwrap()[..64].to_owned();
-            files.insert(format!("/seed/{name}"), content.into_bytes());
-            line = line
-                .replace(&original, &format!("{files_url}/seed/{name}"))
-                .replace(&old, &pin);
-        }
-        out.push(line);
-    }
-    (out.join("\n") + "\n", files)
 }
 
 fn world() -> World {
@@ -107,11 +81,8 @@ fn world() -> World {
     }
     let proxy = Proxy::start(&registry.host);
 
-    let files_url = "__FILES__";
-    let (text, files) = profile_text(&dev_text, files_url);
-    let url = serve_files(files);
     let profile = dir.path().join("dev.yaml");
-    std::fs::write(&profile, text.replace(files_url, &url)).unwrap();
+    std::fs::write(&profile, with_local_seeds(&dev_text)).unwrap();
 
     let cluster = FakeCluster::start();
     for (path, file) in [
@@ -132,16 +103,7 @@ fn world() -> World {
         cluster.script(&format!("GET {path}"), vec![(200, fixture(file))]);
     }
     cluster.script("GET /readyz", vec![(200, "ok".into())]);
-    cluster.script(
-        "GET /api/v1/nodes",
-        vec![(
-            200,
-            format!(
-                r#"{{"kind":"NodeList","apiVersion":"v1","metadata":{{}},"items":[{}]}}"#,
-                fixture("node-ready.json")
-            ),
-        )],
-    );
+    cluster.script("GET /api/v1/nodes", vec![(200, node_list())]);
     cluster.script(
         "POST /api/v1/namespaces/egov/services/egov-user:8080/proxy/user/users/_createnovalidate",
         vec![
@@ -169,8 +131,9 @@ fn world() -> World {
     }
 }
 
-fn command(w: &World, extra: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_digit-quickstart"));
+/// `program` with the test world's environment and nothing else.
+fn environment(w: &World, program: &str) -> Command {
+    let mut cmd = Command::new(program);
     let path = format!("{}:{}", w.stubs.display(), std::env::var("PATH").unwrap_or_default());
     cmd.env_clear()
         .env("PATH", path)
@@ -187,8 +150,14 @@ fn command(w: &World, extra: &[&str]) -> Command {
         .env(
             "DIGIT_QUICKSTART_CTR",
             format!("ctr --address {}", w.containerd.socket.display()),
-        )
-        .arg("--root")
+        );
+    cmd
+}
+
+/// `install` in the test world, from its mirror and artifacts.
+fn command(w: &World, extra: &[&str]) -> Command {
+    let mut cmd = environment(w, env!("CARGO_BIN_EXE_digit-quickstart"));
+    cmd.arg("--root")
         .arg(&w.root)
         .arg("--data-dir")
         .arg(&w.data)
@@ -323,10 +292,9 @@ fn a_failure_at_each_stage_is_resumed_by_the_next_run() {
     assert_eq!(report["result"], "failed");
 
     // Deploy: egov-user never becomes ready.
-    let pending = r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"egov-user","namespace":"egov","generation":1},"spec":{"replicas":1,"selector":{"matchLabels":{"a":"b"}},"template":{"spec":{"containers":[{"name":"egov-user"}]}}},"status":{"observedGeneration":1,"replicas":1,"updatedReplicas":1,"availableReplicas":0}}"#;
     w.cluster.script(
         "GET /apis/apps/v1/namespaces/egov/deployments/egov-user",
-        vec![(200, pending.into())],
+        vec![(200, PENDING_EGOV_USER.into())],
     );
     let registry_before = w.proxy.seen.lock().unwrap().len();
     let out = install(&w, &["--wait-timeout", "1"]);
@@ -379,10 +347,9 @@ fn sigkill_mid_pull_and_sigint_mid_deploy_leave_a_state_the_next_run_completes()
     assert!(!journal_steps_or_empty(&w.data).contains(&"images".to_owned()));
 
     // Keep egov-user pending so SIGINT lands during the deploy's wait.
-    let pending = r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"egov-user","namespace":"egov","generation":1},"spec":{"replicas":1,"selector":{"matchLabels":{"a":"b"}},"template":{"spec":{"containers":[{"name":"egov-user"}]}}},"status":{"observedGeneration":1,"replicas":1,"updatedReplicas":1,"availableReplicas":0}}"#;
     w.cluster.script(
         "GET /apis/apps/v1/namespaces/egov/deployments/egov-user",
-        vec![(200, pending.into())],
+        vec![(200, PENDING_EGOV_USER.into())],
     );
     let child = command(&w, &[]).spawn().unwrap();
     let pid = child.id();
@@ -419,14 +386,7 @@ fn journal_steps_or_empty(data: &Path) -> Vec<String> {
 
 /// Another command in the same environment as `install`.
 fn run(w: &World, args: &[&str]) -> Output {
-    let template = command(w, &[]);
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_digit-quickstart"));
-    cmd.env_clear();
-    for (k, v) in template.get_envs() {
-        if let Some(v) = v {
-            cmd.env(k, v);
-        }
-    }
+    let mut cmd = environment(w, env!("CARGO_BIN_EXE_digit-quickstart"));
     cmd.arg("--root")
         .arg(&w.root)
         .arg("--data-dir")
@@ -461,10 +421,10 @@ fn status_reports_each_component_and_reset_redeploy_needs_no_network() {
     assert_eq!(v["components"].as_array().unwrap().len(), 22);
 
     // One component down: named, and the exit code says so.
-    let pending = r#"{"apiVersion":"apps/v1","kind":"DeploymentList","metadata":{},"items":[]}"#;
+    let none = r#"{"apiVersion":"apps/v1","kind":"DeploymentList","metadata":{},"items":[]}"#;
     w.cluster.script(
         "GET /apis/apps/v1/namespaces/egov/deployments",
-        vec![(200, pending.into())],
+        vec![(200, none.into())],
     );
     let out = run(&w, &["status"]);
     let (stdout, _) = text(&out);
@@ -476,16 +436,7 @@ fn status_reports_each_component_and_reset_redeploy_needs_no_network() {
 
     // reset --redeploy with every remote source unreachable: seed files come
     // from the verified cache, images are already in containerd.
-    let text_now = std::fs::read_to_string(&w.profile).unwrap();
-    let seed_host = text_now
-        .split("url: http://")
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    std::fs::write(&w.profile, text_now.replace(&seed_host, "127.0.0.1:9")).unwrap();
+    point_seeds_nowhere(&w.profile);
     let registry_before = w.proxy.seen.lock().unwrap().len();
     let before = w.cluster.requests().len();
     let out = run(&w, &["reset", "--redeploy", "--yes"]);
@@ -701,13 +652,8 @@ fn on_a_terminal_the_phase_list_and_bars_show_and_ctrl_c_leaves_the_cursor_visib
     let cmd = command(&w, &[]);
     let mut line = vec![env!("CARGO_BIN_EXE_digit-quickstart").to_owned()];
     line.extend(cmd.get_args().map(|a| format!("'{}'", a.to_string_lossy())));
-    let mut script = Command::new("script");
-    script.args(["-qec", &line.join(" "), "/dev/null"]).env_clear();
-    for (k, v) in cmd.get_envs() {
-        if let Some(v) = v {
-            script.env(k, v);
-        }
-    }
+    let mut script = environment(&w, "script");
+    script.args(["-qec", &line.join(" "), "/dev/null"]);
     let mut child = script
         .env("TERM", "xterm")
         .stdin(Stdio::piped())
@@ -785,16 +731,7 @@ fn a_bundle_installs_a_fresh_machine_with_no_network_and_tampering_is_refused() 
     let t = trainer();
     // The profile the bundle carries points at nothing: any download in the
     // student's install would fail (docker.io is unreachable here as well).
-    let text_now = std::fs::read_to_string(&t.profile).unwrap();
-    let seed_host = text_now
-        .split("url: http://")
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    std::fs::write(&t.profile, text_now.replace(&seed_host, "127.0.0.1:9")).unwrap();
+    point_seeds_nowhere(&t.profile);
     let bundle = t.dir.path().join("class.tar.zst");
     let out = run(&t, &["bundle", "create", "-o", bundle.to_str().unwrap()]);
     let (stdout, stderr) = text(&out);
@@ -835,16 +772,10 @@ fn a_bundle_installs_a_fresh_machine_with_no_network_and_tampering_is_refused() 
     // A fresh machine: every remote source is unreachable; only the bundle.
     // strace records every connect() of the install and its children.
     let trace = student.dir.path().join("connect.trace");
-    let mut cmd = Command::new("strace");
+    let mut cmd = environment(&student, "strace");
     cmd.args(["-f", "-qq", "-e", "trace=connect", "-o"])
         .arg(&trace)
         .arg(env!("CARGO_BIN_EXE_digit-quickstart"));
-    cmd.env_clear();
-    for (k, v) in command(&student, &[]).get_envs() {
-        if let Some(v) = v {
-            cmd.env(k, v);
-        }
-    }
     let out = cmd
         .arg("--root")
         .arg(&student.root)
@@ -1009,24 +940,8 @@ fn a_student_installs_from_the_trainers_serve_mirror_with_every_byte_verified() 
 
     let student = world();
     // Its own profile's seed URLs point nowhere: --mirror must replace them.
-    let text_now = std::fs::read_to_string(&student.profile).unwrap();
-    let seed_host = text_now
-        .split("url: http://")
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    std::fs::write(&student.profile, text_now.replace(&seed_host, "127.0.0.1:9")).unwrap();
-    let template = command(&student, &[]);
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_digit-quickstart"));
-    cmd.env_clear();
-    for (k, v) in template.get_envs() {
-        if let Some(v) = v {
-            cmd.env(k, v);
-        }
-    }
+    point_seeds_nowhere(&student.profile);
+    let mut cmd = environment(&student, env!("CARGO_BIN_EXE_digit-quickstart"));
     let out = cmd
         .arg("--root")
         .arg(&student.root)
@@ -1171,10 +1086,9 @@ fn sigint_mid_pull_and_sigkill_mid_deploy_also_leave_a_state_the_next_run_comple
     assert!(stderr.contains("✗ k3s and images"), "{stderr}");
     assert!(!journal_steps_or_empty(&w.data).contains(&"images".to_owned()));
 
-    let pending = r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"egov-user","namespace":"egov","generation":1},"spec":{"replicas":1,"selector":{"matchLabels":{"a":"b"}},"template":{"spec":{"containers":[{"name":"egov-user"}]}}},"status":{"observedGeneration":1,"replicas":1,"updatedReplicas":1,"availableReplicas":0}}"#;
     w.cluster.script(
         "GET /apis/apps/v1/namespaces/egov/deployments/egov-user",
-        vec![(200, pending.into())],
+        vec![(200, PENDING_EGOV_USER.into())],
     );
     let mut child = command(&w, &[]).spawn().unwrap();
     wait_for("the deploy to wait on egov-user", Duration::from_secs(60), || {

@@ -327,3 +327,58 @@ pub fn fake_digit(profile: &digit_quickstart::profile::Profile, secrets_file: st
     });
     url
 }
+
+const CCRS_RAW: &str = "https://raw.githubusercontent.com/egovernments/Citizen-Complaint-Resolution-System/";
+
+/// `profile` with every pinned CCRS seed file replaced by test content
+/// served from a loopback server, re-pinned to that content.
+pub fn with_local_seeds(profile: &str) -> String {
+    let placeholder = "__SEED_SERVER__";
+    let mut files = HashMap::new();
+    let mut lines = Vec::new();
+    for line in profile.lines() {
+        let mut line = line.to_owned();
+        if let Some(start) = line.find(CCRS_RAW) {
+            let end = line[start..].find(',').unwrap() + start;
+            let original = line[start..end].to_owned();
+            let name = original.rsplit('/').next().unwrap().to_owned();
+            let content = format!("-- test content for {name}\nSELECT 1;\n");
+            let pin = super::sha256(content.as_bytes())
+                .trim_start_matches("sha256:")
+                .to_owned();
+            let old_pin = line.split("sha256: ").nth(1).unwrap()[..64].to_owned();
+            files.insert(format!("/seed/{name}"), content.into_bytes());
+            line = line
+                .replace(&original, &format!("{placeholder}/seed/{name}"))
+                .replace(&old_pin, &pin);
+        }
+        lines.push(line);
+    }
+    let url = serve_files(files);
+    lines.join("\n").replace(placeholder, &url) + "\n"
+}
+
+/// Points the profile file's seed URLs at a closed port: any download fails.
+pub fn point_seeds_nowhere(profile: &std::path::Path) {
+    let text = std::fs::read_to_string(profile).unwrap();
+    let host = text
+        .split("url: http://")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    std::fs::write(profile, text.replace(&host, "127.0.0.1:9")).unwrap();
+}
+
+/// A NodeList holding the Ready node fixture.
+pub fn node_list() -> String {
+    format!(
+        r#"{{"kind":"NodeList","apiVersion":"v1","metadata":{{}},"items":[{}]}}"#,
+        super::k8s::fixture("node-ready.json")
+    )
+}
+
+/// egov-user's Deployment with its one replica never available.
+pub const PENDING_EGOV_USER: &str = r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"egov-user","namespace":"egov","generation":1},"spec":{"replicas":1,"selector":{"matchLabels":{"a":"b"}},"template":{"spec":{"containers":[{"name":"egov-user"}]}}},"status":{"observedGeneration":1,"replicas":1,"updatedReplicas":1,"availableReplicas":0}}"#;
