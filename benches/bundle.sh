@@ -73,10 +73,10 @@ json.dump({"schemaVersion": 2, "manifests": index}, open(f"{root}/index.json", "
 open(f"{root}/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
 # k3s stand-ins in the data dir's cache, pinned by their sums.
 art = {}
-os.makedirs(f"{work}/data/cache/k3s/v1.35.8+k3s1", exist_ok=True)
+os.makedirs(f"{work}/data/cache/k3s/v1.36.4+k3s1", exist_ok=True)
 for name, size in (("k3s", 70 * MiB), ("k3s-airgap-images-amd64.tar.zst", 60 * MiB)):
     data = os.urandom(size)
-    open(f"{work}/data/cache/k3s/v1.35.8+k3s1/{name}", "wb").write(data)
+    open(f"{work}/data/cache/k3s/v1.36.4+k3s1/{name}", "wb").write(data)
     art[name] = hashlib.sha256(data).hexdigest()
 comps = "".join(
     f"  - name: svc{i:02d}\n    images: [{{ref: docker.io/bench/svc{i:02d}:1, compressed: 150Mi, unpacked: 150Mi}}]\n"
@@ -86,7 +86,7 @@ name: bench
 description: bundle benchmark
 digit: {{release: bench}}
 k3s:
-  version: v1.35.8+k3s1
+  version: v1.36.4+k3s1
   url_template: http://127.0.0.1:9/{{version}}/{{artifact}}
   overhead: {{cpu: 500m, memory: 1Gi}}
   artifacts:

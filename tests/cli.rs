@@ -220,7 +220,7 @@ fn plan_names_a_mirror_or_a_bundle_as_the_source_and_downloads_from_the_mirror()
         "{text}"
     );
     assert!(
-        text.contains("download  http://trainer:5050/k3s/v1.35.8%2Bk3s1/k3s\n"),
+        text.contains("download  http://trainer:5050/k3s/v1.36.4%2Bk3s1/k3s\n"),
         "{text}"
     );
     let out = bin()
@@ -271,7 +271,7 @@ fn plan_json_has_phases_in_install_order_and_every_image_once() {
     assert_eq!(plan["warnings"], serde_json::json!([]), "the dev profile pins k3s");
     assert_eq!(
         plan["phases"][1]["steps"][0]["sha256"],
-        "12f81c9bb5b71e098a4f7a2d187e350902a9339a6c3d5e56c20a03f7a417e07f"
+        "835873f37245fc615f547a2fe2af9402a347875f13fa64a1f136de644955ea3f"
     );
 }
 
@@ -329,7 +329,7 @@ fn version_names_the_embedded_profiles_versions() {
     assert_eq!(
         stdout(&out),
         format!(
-            "digit-quickstart {}\nprofile dev: DIGIT v2.9.2, k3s v1.35.8+k3s1\n",
+            "digit-quickstart {}\nprofile dev: DIGIT v2.9.2, k3s v1.36.4+k3s1\n",
             env!("CARGO_PKG_VERSION")
         )
     );
@@ -512,7 +512,7 @@ mod install_k3s {
     fn an_unpinned_k3s_is_refused_before_anything_changes() {
         let dir = tempfile::tempdir().unwrap();
         let unpinned = digit_quickstart::profile::EMBEDDED[0].2.replacen(
-            "12f81c9bb5b71e098a4f7a2d187e350902a9339a6c3d5e56c20a03f7a417e07f",
+            "835873f37245fc615f547a2fe2af9402a347875f13fa64a1f136de644955ea3f",
             "unpinned",
             1,
         );

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 
 use support::bin;
 
-/// "v1.35.8+k3s1" -> "1.35"
+/// "v1.36.4+k3s1" -> "1.36"
 fn k3s_minor() -> String {
     let dev = digit_quickstart::profile::parse(digit_quickstart::profile::EMBEDDED[0].2, "dev").unwrap();
     let v = dev.k3s.version.trim_start_matches('v');

@@ -204,7 +204,7 @@ fn install_reinstall_change_and_uninstall_under_real_systemd() {
 
     let (code, out, err) = c.dq("install --only k3s --yes --k3s-artifacts /test/media");
     assert_eq!(code, 0, "{out}\n{err}");
-    assert!(out.contains("k3s v1.35.8+k3s1 is installed and ready"), "{out}");
+    assert!(out.contains("k3s v1.36.4+k3s1 is installed and ready"), "{out}");
     assert!(
         out.contains("export KUBECONFIG=/root/.kube/digit-quickstart.yaml"),
         "{out}"
@@ -229,7 +229,7 @@ fn install_reinstall_change_and_uninstall_under_real_systemd() {
 
     let (code, out, err) = c.dq("install --only k3s --yes --k3s-artifacts /test/media");
     assert_eq!(code, 0, "{out}\n{err}");
-    assert!(out.contains("k3s v1.35.8+k3s1 unchanged"), "{out}");
+    assert!(out.contains("k3s v1.36.4+k3s1 unchanged"), "{out}");
     let (code, out, _) = c.dq("install --only k3s --yes --output json --k3s-artifacts /test/media");
     assert_eq!(code, 0);
     let outcome: serde_json::Value = serde_json::from_str(&out).expect("one JSON document on stdout");

@@ -8,7 +8,7 @@ name: mini
 description: two components
 digit: {release: v2.9.2}
 k3s:
-  version: v1.35.8+k3s1
+  version: v1.36.4+k3s1
   url_template: https://example.invalid/{version}/{artifact}
   overhead: {cpu: 500m, memory: 1Gi}
   artifacts:

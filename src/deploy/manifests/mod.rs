@@ -321,7 +321,7 @@ fn gateway_rbac(p: &Profile) -> Vec<Manifest> {
     let binding = RoleBinding {
         metadata: meta(p, name, None),
         role_ref: RoleRef {
-            api_group: "rbac.authorization.k8s.io".into(),
+            api_group: Some("rbac.authorization.k8s.io".into()),
             kind: "Role".into(),
             name: name.into(),
         },
