@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 pub mod cluster;
+pub mod control_plane;
 pub mod k8s;
 
 pub fn free_port() -> u16 {
