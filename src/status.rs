@@ -16,7 +16,9 @@ use crate::profile::Profile;
 
 #[derive(Debug, Serialize)]
 pub struct Status {
-    pub service: Service,
+    /// k3s's service, or None for a cluster given with `--kubeconfig`
+    /// (not this tool's k3s, so not its business).
+    pub service: Option<Service>,
     pub node: Option<NodeState>,
     pub components: Vec<ComponentState>,
     pub checks: Vec<CheckResult>,
@@ -53,13 +55,18 @@ pub struct Request<'a> {
     pub profile: &'a Profile,
     pub layout: &'a Layout,
     pub kubeconfig: std::path::PathBuf,
+    /// The cluster is the k3s this tool installs (no `--kubeconfig`).
+    pub k3s: bool,
     pub http: reqwest::Client,
     pub ingress_url: Option<String>,
 }
 
 pub async fn gather(req: &Request<'_>) -> Status {
     let p = req.profile;
-    let (active, enabled) = crate::k3s::install::service_state(req.host.cmd.as_ref());
+    let service = req.k3s.then(|| {
+        let (active, enabled) = crate::k3s::install::service_state(req.host.cmd.as_ref());
+        Service { active, enabled }
+    });
     let mut notes = Vec::new();
     let mut node = None;
     let mut components = Vec::new();
@@ -153,14 +160,14 @@ pub async fn gather(req: &Request<'_>) -> Status {
             _ => notes.push("no generated secrets in the data dir: smoke checks skipped".to_owned()),
         }
     }
-    let healthy = active
+    let healthy = service.as_ref().is_none_or(|s| s.active)
         && node.as_ref().is_some_and(|n| n.ready)
         && !components.is_empty()
         && components.iter().all(|c| c.total > 0 && c.ready >= c.total)
         && !checks.is_empty()
         && checks.iter().all(|c| c.ok);
     Status {
-        service: Service { active, enabled },
+        service,
         node,
         components,
         checks,

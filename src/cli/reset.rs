@@ -3,11 +3,9 @@
 //! images and the generated secrets; `--redeploy` deploys again from what is
 //! local, with no network.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::Args;
-use k8s_openapi::api::core::v1::Namespace;
-use kube::api::{Api, DeleteParams};
 
 use super::Settings;
 use crate::error::{Exit, Report};
@@ -57,36 +55,7 @@ pub fn run(s: &Settings, args: &ResetArgs, host: &Host, printer: &mut Printer) -
     let limit = Duration::from_secs(args.timeout);
     runtime.block_on(async {
         let client = crate::k3s::lifecycle::kube_client(&kubeconfig).await?;
-        let api: Api<Namespace> = Api::all(client);
-        let fail = |e: kube::Error| {
-            Report::msg(
-                format!(
-                    "could not delete namespace {ns}: {}",
-                    crate::deploy::cluster::one_line(&e)
-                ),
-                Exit::Failed,
-            )
-        };
-        match api.delete(&ns, &DeleteParams::background()).await {
-            Ok(_) => {}
-            Err(kube::Error::Api(s)) if s.code == 404 => {}
-            Err(e) => return Err(fail(e)),
-        }
-        let start = Instant::now();
-        loop {
-            match api.get_opt(&ns).await {
-                Ok(None) => return Ok(()),
-                Ok(Some(_)) if start.elapsed() < limit => tokio::time::sleep(poll).await,
-                Ok(Some(_)) => {
-                    return Err(Report::msg(
-                        format!("namespace {ns} is still terminating after {} s", limit.as_secs()),
-                        Exit::Failed,
-                    )
-                    .with_hint(format!("`kubectl get all -n {ns}` shows what is left; run reset again")));
-                }
-                Err(e) => return Err(fail(e)),
-            }
-        }
+        crate::deploy::remove::remove(&client, &ns, limit, poll).await
     })?;
     // The app is gone: the next install must deploy again.
     let data_fs = super::check::user_files();

@@ -30,6 +30,7 @@ pub fn run(s: &Settings, args: &StatusArgs, host: &Host, printer: &mut Printer) 
             host.fs
                 .real_path(std::path::Path::new(crate::k3s::kubeconfig::K3S_KUBECONFIG))
         }),
+        k3s: args.kubeconfig.is_none(),
         http,
         ingress_url: host.env.var(crate::env_vars::INGRESS_URL),
     };

@@ -13,15 +13,38 @@ use super::manifests::{MANAGER, Manifest, SPEC_HASH};
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
     #[error("could not apply {what}: {message}")]
-    Apply { what: String, message: String },
+    Apply {
+        what: String,
+        message: String,
+        /// The API server's HTTP status, when it answered.
+        code: Option<u16>,
+    },
     #[error("could not read {what}: {message}")]
     Read { what: String, message: String },
 }
 
 impl crate::error::Diagnostic for ClusterError {
     fn hints(&self) -> Vec<String> {
-        vec!["is k3s running? `digit-quickstart status` shows the service and node".to_owned()]
+        match self {
+            Self::Apply { code: Some(422), what, .. } => vec![format!(
+                "{what} already exists with fields that cannot change in place, and digit-quickstart did not make it, so it is left alone: delete it or deploy into another namespace"
+            )],
+            Self::Apply { code: Some(403), .. } => vec![
+                "the kubeconfig's user may not do this: the deploy needs to create namespaces and everything inside its namespace".to_owned(),
+            ],
+            _ => vec!["is k3s running? `digit-quickstart status` shows the service and node".to_owned()],
+        }
     }
+}
+
+/// What an apply did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// Created or updated in place (or unchanged).
+    InPlace,
+    /// An object of ours had a field that cannot change in place (a
+    /// Deployment's selector, say): deleted and created again.
+    Replaced,
 }
 
 pub fn one_line(e: &dyn std::error::Error) -> String {
@@ -64,16 +87,47 @@ impl Cluster {
     }
 
     /// Server-side apply: unchanged objects stay unchanged (same generation).
-    pub async fn apply(&self, m: &Manifest) -> Result<(), ClusterError> {
+    /// An object this tool made whose new version the API server refuses as
+    /// invalid (an immutable field changed) is deleted and created again;
+    /// anyone else's object is never touched.
+    pub async fn apply(&self, m: &Manifest) -> Result<Applied, ClusterError> {
         let params = PatchParams::apply(MANAGER).force();
-        self.dynamic(m)
-            .patch(&m.name, &params, &Patch::Apply(&m.object))
-            .await
-            .map(|_| ())
-            .map_err(|e| ClusterError::Apply {
-                what: m.id(),
-                message: one_line(&e),
-            })
+        let api = self.dynamic(m);
+        let fail = |e: kube::Error| ClusterError::Apply {
+            what: m.id(),
+            code: match &e {
+                kube::Error::Api(s) => Some(s.code),
+                _ => None,
+            },
+            message: one_line(&e),
+        };
+        match api.patch(&m.name, &params, &Patch::Apply(&m.object)).await {
+            Ok(_) => Ok(Applied::InPlace),
+            Err(kube::Error::Api(s)) if s.code == 422 => {
+                let ours = api.get_opt(&m.name).await.ok().flatten().is_some_and(|o| {
+                    o.metadata
+                        .labels
+                        .as_ref()
+                        .and_then(|l| l.get(super::manifests::MANAGED_BY))
+                        .is_some_and(|v| v == MANAGER)
+                });
+                if !ours {
+                    return Err(fail(kube::Error::Api(s)));
+                }
+                let _ = api.delete(&m.name, &DeleteParams::background()).await;
+                for _ in 0..120 {
+                    match api.get_opt(&m.name).await {
+                        Ok(None) => break,
+                        _ => tokio::time::sleep(std::time::Duration::from_millis(250)).await,
+                    }
+                }
+                api.patch(&m.name, &params, &Patch::Apply(&m.object))
+                    .await
+                    .map(|_| Applied::Replaced)
+                    .map_err(fail)
+            }
+            Err(e) => Err(fail(e)),
+        }
     }
 
     /// A Job's pod template is immutable: keep one rendered from the same

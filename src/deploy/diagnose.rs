@@ -37,6 +37,23 @@ pub fn analyse(pods: &[Pod], events: &[Event], limit: Option<u64>, node_memory: 
                 out.push(f);
             }
         }
+        // A pod waiting for its volume: the claim's own events say why.
+        let claims: Vec<String> = pod
+            .spec
+            .iter()
+            .flat_map(|s| s.volumes.iter().flatten())
+            .filter_map(|v| Some(v.persistent_volume_claim.as_ref()?.claim_name.clone()))
+            .collect();
+        for e in events.iter().filter(|e| {
+            e.involved_object.kind.as_deref() == Some("PersistentVolumeClaim")
+                && claims
+                    .iter()
+                    .any(|c| e.involved_object.name.as_deref() == Some(c.as_str()))
+        }) {
+            if let Some(f) = claim_finding(&name, e) {
+                out.push(f);
+            }
+        }
     }
     out.dedup_by(|a, b| a.cause == b.cause);
     out
@@ -132,9 +149,72 @@ fn event_finding(e: &Event) -> Option<Finding> {
                 logs: None,
             })
         }
+        "FailedScheduling" if message.contains("unbound immediate PersistentVolumeClaims") => Some(Finding {
+            cause: format!("{pod} cannot be scheduled: its volume claim is not bound ({message})"),
+            hint: "the cluster gives the claim no volume; what its storage class says follows".to_owned(),
+            logs: None,
+        }),
         "Unhealthy" => Some(Finding {
             cause: format!("{pod} fails its health check: {message}"),
             hint: "Java services take minutes on a small VM; if it never passes, the log shows why".to_owned(),
+            logs: None,
+        }),
+        _ => None,
+    }
+}
+
+/// Why a component has no pod at all: its ReplicaSet's FailedCreate events
+/// (a ResourceQuota, a missing ServiceAccount, admission refusing the pod).
+pub fn no_pod_findings(component: &str, events: &[Event]) -> Vec<Finding> {
+    let prefix = format!("{component}-");
+    let mut out: Vec<Finding> = events
+        .iter()
+        .filter(|e| {
+            e.involved_object.kind.as_deref() == Some("ReplicaSet")
+                && e.involved_object.name.as_deref().is_some_and(|n| n.starts_with(&prefix))
+                && e.reason.as_deref() == Some("FailedCreate")
+        })
+        .map(|e| {
+            let message = e.message.clone().unwrap_or_default();
+            let ns = e.involved_object.namespace.clone().unwrap_or_default();
+            let hint = if message.contains("exceeded quota") {
+                format!("a ResourceQuota in the namespace refuses the pod: raise or remove it (`kubectl describe quota -n {ns}`)")
+            } else {
+                "the API server refuses to create the pod; its message says why".to_owned()
+            };
+            Finding {
+                cause: format!(
+                    "{} cannot create a pod: {message}",
+                    e.involved_object.name.clone().unwrap_or_default()
+                ),
+                hint,
+                logs: None,
+            }
+        })
+        .collect();
+    out.dedup_by(|a, b| a.cause == b.cause);
+    out.truncate(1);
+    out
+}
+
+/// What the volume controller said about a pod's claim.
+fn claim_finding(pod: &str, e: &Event) -> Option<Finding> {
+    let claim = e.involved_object.name.clone().unwrap_or_default();
+    let message = e.message.clone().unwrap_or_default();
+    match e.reason.as_deref() {
+        Some("FailedBinding") if message.contains("no storage class is set") => Some(Finding {
+            cause: format!("{pod} waits for volume claim {claim}: {message}"),
+            hint: "this cluster has no default StorageClass: k3s ships `local-path`; elsewhere mark one default (`kubectl annotate storageclass NAME storageclass.kubernetes.io/is-default-class=true`)".to_owned(),
+            logs: None,
+        }),
+        Some("ProvisioningFailed") if message.contains("storageclass") && message.contains("not found") => Some(Finding {
+            cause: format!("{pod} waits for volume claim {claim}: {message}"),
+            hint: "the claim names a StorageClass this cluster does not have: k3s ships `local-path`; on another cluster create a StorageClass of that name".to_owned(),
+            logs: None,
+        }),
+        Some("ProvisioningFailed") => Some(Finding {
+            cause: format!("{pod} waits for volume claim {claim}: provisioning failed: {message}"),
+            hint: "the storage provisioner could not create the volume; check its pods in kube-system and the disk space".to_owned(),
             logs: None,
         }),
         _ => None,

@@ -3,6 +3,7 @@
 pub mod cluster;
 pub mod diagnose;
 pub mod manifests;
+pub mod remove;
 pub mod run;
 pub mod secrets;
 pub mod stage;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use futures_util::future::try_join_all;
 use k8s_openapi::api::core::v1::Pod;
 
-use super::cluster::{Cluster, ClusterError, JobState};
+use super::cluster::{Applied, Cluster, ClusterError, JobState};
 use super::diagnose::{Finding, analyse};
 use super::manifests::Rendered;
 use super::secrets::Secrets;
@@ -53,6 +53,10 @@ pub enum Progress<'a> {
         name: &'a str,
         state: &'a str,
     },
+    /// An object of ours that could not change in place was recreated.
+    Replaced {
+        what: String,
+    },
 }
 
 #[derive(Debug, Default, serde::Serialize)]
@@ -95,7 +99,9 @@ pub async fn run(
     let r = req.rendered;
     let mut outcome = Outcome::default();
     for m in &r.base {
-        cluster.apply(m).await.map_err(cluster_report)?;
+        if cluster.apply(m).await.map_err(cluster_report)? == Applied::Replaced {
+            progress(Progress::Replaced { what: m.id() });
+        }
     }
     outcome.objects += r.base.len();
     progress(Progress::Base { objects: r.base.len() });
@@ -113,9 +119,14 @@ pub async fn run(
             .flat_map(|c| r.components.get(&c.name).into_iter().flatten())
             .collect();
         outcome.objects += objects.len();
-        try_join_all(objects.iter().map(|m| cluster.apply(m)))
+        let applied = try_join_all(objects.iter().map(|m| cluster.apply(m)))
             .await
             .map_err(cluster_report)?;
+        for (m, a) in objects.iter().zip(applied) {
+            if a == Applied::Replaced {
+                progress(Progress::Replaced { what: m.id() });
+            }
+        }
         wait_wave(cluster, req, wave, &mut first_seen, progress).await?;
         for c in wave {
             for seed in p.seeds_after(&c.name) {
@@ -223,7 +234,10 @@ async fn wait_wave(
 async fn diagnose(cluster: &Cluster, req: &Request<'_>, c: &Component, waited: Duration) -> Report {
     let pods = cluster.pods(&c.name).await;
     let events = cluster.events().await;
-    let findings = analyse(&pods, &events, Some(c.resources.limits.memory.0), req.node_memory);
+    let mut findings = analyse(&pods, &events, Some(c.resources.limits.memory.0), req.node_memory);
+    if pods.is_empty() {
+        findings.extend(super::diagnose::no_pod_findings(&c.name, &events));
+    }
     let mut detail = Vec::new();
     for Finding { cause, logs, .. } in &findings {
         detail.push(format!("cause: {cause}"));

@@ -119,6 +119,9 @@ impl DeployProgress {
             Progress::Seed { name, state } => {
                 self.print(&s, &format!("  seed {name}: {state}"));
             }
+            Progress::Replaced { what } => {
+                self.print(&s, &format!("  replaced {what}: a field of it cannot change in place"));
+            }
         }
     }
 

@@ -184,16 +184,15 @@ pub fn status_text(s: &crate::status::Status, color: bool) -> String {
         }
     };
     let mut out = String::new();
-    out.push_str(&format!(
-        "{} k3s service {}{}\n",
-        mark(s.service.active),
-        if s.service.active { "active" } else { "not active" },
-        if s.service.enabled {
-            ", enabled"
-        } else {
-            ", not enabled"
-        }
-    ));
+    match &s.service {
+        Some(svc) => out.push_str(&format!(
+            "{} k3s service {}{}\n",
+            mark(svc.active),
+            if svc.active { "active" } else { "not active" },
+            if svc.enabled { ", enabled" } else { ", not enabled" }
+        )),
+        None => out.push_str("--   cluster from --kubeconfig (its k3s or Kubernetes is not managed here)\n"),
+    }
     match &s.node {
         Some(n) => out.push_str(&format!(
             "{} node {} {} ({})\n",

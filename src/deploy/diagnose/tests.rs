@@ -98,3 +98,104 @@ fn a_healthy_pod_has_no_findings() {
     s[0].last_state = None;
     assert!(analyse(&[p], &[], None, None).is_empty());
 }
+
+fn event(kind: &str, name: &str, type_: &str, reason: &str, message: &str) -> Event {
+    serde_json::from_value(serde_json::json!({
+        "metadata": {"name": format!("{name}.1"), "namespace": "egov"},
+        "involvedObject": {"kind": kind, "namespace": "egov", "name": name},
+        "type": type_, "reason": reason, "message": message
+    }))
+    .unwrap()
+}
+
+/// A pod that mounts claim `postgres-data` and has no status yet.
+fn pod_with_claim() -> Pod {
+    serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "postgres-b46d9fb88-46vhd", "namespace": "egov"},
+        "spec": {"containers": [{"name": "postgres"}],
+                 "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "postgres-data"}}]},
+        "status": {"phase": "Pending"}
+    }))
+    .unwrap()
+}
+
+// Messages as kube-apiserver 1.36's scheduler and volume controller wrote
+// them in tests/deploy.rs's cluster without the local-path StorageClass.
+#[test]
+fn a_claim_whose_storage_class_is_missing_is_named_with_the_controllers_words() {
+    let events = [
+        event(
+            "Pod",
+            "postgres-b46d9fb88-46vhd",
+            "Warning",
+            "FailedScheduling",
+            "0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. not found",
+        ),
+        event(
+            "PersistentVolumeClaim",
+            "postgres-data",
+            "Warning",
+            "ProvisioningFailed",
+            "storageclass.storage.k8s.io \"local-path\" not found",
+        ),
+        // Another claim's trouble is not this pod's.
+        event(
+            "PersistentVolumeClaim",
+            "minio-data",
+            "Normal",
+            "FailedBinding",
+            "no persistent volumes available for this claim and no storage class is set",
+        ),
+    ];
+    let found = analyse(&[pod_with_claim()], &events, None, None);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        found[0].cause.contains("its volume claim is not bound"),
+        "{}",
+        found[0].cause
+    );
+    assert!(
+        found[1].cause.contains("waits for volume claim postgres-data"),
+        "{}",
+        found[1].cause
+    );
+    assert!(found[1].hint.contains("k3s ships `local-path`"), "{}", found[1].hint);
+}
+
+#[test]
+fn a_claim_with_no_storage_class_at_all_asks_for_a_default_one() {
+    let events = [event(
+        "PersistentVolumeClaim",
+        "postgres-data",
+        "Normal",
+        "FailedBinding",
+        "no persistent volumes available for this claim and no storage class is set",
+    )];
+    let found = analyse(&[pod_with_claim()], &events, None, None);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].hint.contains("no default StorageClass"), "{}", found[0].hint);
+}
+
+#[test]
+fn a_component_with_no_pod_is_explained_by_its_replica_sets_failed_create() {
+    let events = [
+        event(
+            "ReplicaSet",
+            "egov-otp-6b9c7d5f8",
+            "Warning",
+            "FailedCreate",
+            "Error creating: pods \"egov-otp-6b9c7d5f8-x\" is forbidden: exceeded quota: small, requested: pods=1, used: pods=5, limited: pods=5",
+        ),
+        // egov-otp-x... is not egov-otpx: only this component's ReplicaSets.
+        event("ReplicaSet", "egov-otpx-1", "Warning", "FailedCreate", "other"),
+    ];
+    let found = no_pod_findings("egov-otp", &events);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].cause.contains("exceeded quota: small"), "{}", found[0].cause);
+    assert!(
+        found[0].hint.contains("kubectl describe quota -n egov"),
+        "{}",
+        found[0].hint
+    );
+    assert!(no_pod_findings("egov-user", &events).is_empty());
+}
