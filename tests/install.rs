@@ -1,8 +1,11 @@
 //! The whole `install`, the real binary, against the stage seams: the real
 //! docker-registry (through a counting proxy) as the mirror, Debian's real
 //! containerd as k3s's image store (`ctr`), a systemctl stand-in on PATH
-//! that "starts k3s" by writing its kubeconfig, the stateful fake Kubernetes
-//! API, local seed files and a fake DIGIT behind the ingress.
+//! that "starts k3s" by writing its kubeconfig, a real Kubernetes control
+//! plane (kube-apiserver, controller-manager, scheduler, kine, KWOK) as the
+//! cluster k3s would have started, local seed files and a fake DIGIT behind
+//! the ingress. Only the doctor's pod-log redaction uses the fake API (KWOK
+//! runs no containers, so there is no log to read).
 #![allow(clippy::disallowed_methods)]
 
 mod support;
@@ -13,13 +16,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use support::cluster::{FakeCluster, PENDING_EGOV_USER, fake_digit, node_list, point_seeds_nowhere, with_local_seeds};
+use support::cluster::{FakeCluster, fake_digit, node_list, point_seeds_nowhere, with_local_seeds};
+use support::control_plane::ControlPlane;
 use support::k8s::fixture;
 use support::{Containerd, Format, Proxy, Pusher, Registry, layer};
 
 const SYSTEMCTL: &str = r#"#!/bin/sh
 # systemctl stand-in: records each call; enable/restart "start k3s" by writing
-# its kubeconfig (pointing at the fake API) below the test root.
+# its kubeconfig (pointing at the test's cluster) below the test root.
 echo "$*" >> "$STUB_DIR/systemctl.log"
 case "$1" in
   is-active) if [ -f "$STUB_DIR/active" ]; then echo active; else echo inactive; exit 3; fi ;;
@@ -38,14 +42,45 @@ struct World {
     data: PathBuf,
     stubs: PathBuf,
     profile: PathBuf,
-    cluster: FakeCluster,
+    api: Api,
     _registry: Registry,
     proxy: Proxy,
     containerd: Containerd,
     digit: String,
 }
 
+/// The cluster the k3s stand-in "starts".
+enum Api {
+    Real(Box<ControlPlane>),
+    Fake(FakeCluster),
+}
+
+impl World {
+    fn cp(&self) -> &ControlPlane {
+        match &self.api {
+            Api::Real(cp) => cp,
+            Api::Fake(_) => panic!("this test runs on the fake API"),
+        }
+    }
+
+    fn fake(&self) -> &FakeCluster {
+        match &self.api {
+            Api::Fake(f) => f,
+            Api::Real(_) => panic!("this test runs on the real control plane"),
+        }
+    }
+}
+
 fn world() -> World {
+    world_on(true)
+}
+
+/// With the stateful fake API instead of the real control plane.
+fn world_with_fake_api() -> World {
+    world_on(false)
+}
+
+fn world_on(real: bool) -> World {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
     let data = dir.path().join("data");
@@ -84,6 +119,31 @@ fn world() -> World {
     let profile = dir.path().join("dev.yaml");
     std::fs::write(&profile, with_local_seeds(&dev_text)).unwrap();
 
+    let api = if real {
+        let cp = ControlPlane::start();
+        cp.write_kubeconfig(&stubs.join("kubeconfig"));
+        Api::Real(Box::new(cp))
+    } else {
+        Api::Fake(fake_api(dir.path(), &stubs))
+    };
+    let containerd = Containerd::start();
+    let digit = fake_digit(&dev, data.join("secrets/dev.env"));
+    World {
+        dir,
+        root,
+        data,
+        stubs,
+        profile,
+        api,
+        _registry: registry,
+        proxy,
+        containerd,
+        digit,
+    }
+}
+
+/// The k3s-came-up answers of the stateful fake API.
+fn fake_api(dir: &Path, stubs: &Path) -> FakeCluster {
     let cluster = FakeCluster::start();
     for (path, file) in [
         ("/api/v1/nodes/digit-vm", "node-ready.json"),
@@ -114,21 +174,8 @@ fn world() -> World {
             ),
         ],
     );
-    std::fs::copy(cluster.kubeconfig(dir.path()), stubs.join("kubeconfig")).unwrap();
-    let containerd = Containerd::start();
-    let digit = fake_digit(&dev, data.join("secrets/dev.env"));
-    World {
-        dir,
-        root,
-        data,
-        stubs,
-        profile,
-        cluster,
-        _registry: registry,
-        proxy,
-        containerd,
-        digit,
-    }
+    std::fs::copy(cluster.kubeconfig(dir), stubs.join("kubeconfig")).unwrap();
+    cluster
 }
 
 /// `program` with the test world's environment and nothing else.
@@ -249,7 +296,7 @@ fn one_command_installs_everything_and_a_second_run_changes_nothing() {
 
     // Second run: verified, skipped, no registry traffic, nothing re-applied.
     let registry_before = w.proxy.seen.lock().unwrap().len();
-    let cluster_before = w.cluster.requests().len();
+    let objects_before = w.cp().versions("egov");
     let started = Instant::now();
     let out = install(&w, &[]);
     let took = started.elapsed();
@@ -266,11 +313,7 @@ fn one_command_installs_everything_and_a_second_run_changes_nothing() {
         registry_before,
         "no registry request on a re-run"
     );
-    let again = &w.cluster.requests()[cluster_before..];
-    assert!(
-        !again.iter().any(|r| r.method == "PATCH" || r.method == "DELETE"),
-        "nothing applied"
-    );
+    assert_eq!(w.cp().versions("egov"), objects_before, "no object changed");
     assert!(stdout.contains("DIGIT is up:"));
 }
 
@@ -291,28 +334,51 @@ fn a_failure_at_each_stage_is_resumed_by_the_next_run() {
         serde_json::from_slice(&std::fs::read(w.data.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["result"], "failed");
 
-    // Deploy: egov-user never becomes ready.
-    w.cluster.script(
-        "GET /apis/apps/v1/namespaces/egov/deployments/egov-user",
-        vec![(200, PENDING_EGOV_USER.into())],
-    );
+    // Deploy: a ResourceQuota in the namespace admits only the first wave's
+    // pods, so the second wave's ReplicaSets cannot create theirs.
+    quota(&w);
     let registry_before = w.proxy.seen.lock().unwrap().len();
-    let out = install(&w, &["--wait-timeout", "1"]);
+    let out = install(&w, &["--wait-timeout", "5"]);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(4), "{stderr}");
     assert!(stderr.contains("✓ import images into k3s"), "{stderr}");
-    assert!(stderr.contains("egov-user is not ready after 1 s"), "{stderr}");
+    assert!(stderr.contains("is not ready after 5 s"), "{stderr}");
+    assert!(
+        stderr.contains("cannot create a pod: Error creating: pods "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("exceeded quota: small"),
+        "the API server's reason: {stderr}"
+    );
+    assert!(
+        stderr.contains("hint: a ResourceQuota in the namespace refuses the pod: raise or remove it (`kubectl describe quota -n egov`)"),
+        "{stderr}"
+    );
     assert_eq!(w.proxy.seen.lock().unwrap().len(), registry_before, "images were kept");
     assert_eq!(journal_steps(&w.data), ["images", "import", "k3s"]);
 
     // Fixed: the next run skips what holds and finishes the deploy.
-    w.cluster
-        .script("GET /apis/apps/v1/namespaces/egov/deployments/egov-user", vec![]);
+    assert_eq!(w.cp().delete("/api/v1/namespaces/egov/resourcequotas/small"), 200);
     let out = install(&w, &[]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(stderr.contains("skipped 3 completed steps"), "{stderr}");
     assert_eq!(journal_steps(&w.data), ["deploy", "images", "import", "k3s"]);
+}
+
+/// A quota that admits the first wave's four pods and the bucket Job's pod.
+fn quota(w: &World) {
+    let cp = w.cp();
+    cp.create(
+        "/api/v1/namespaces",
+        &serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "egov"}}),
+    );
+    cp.create(
+        "/api/v1/namespaces/egov/resourcequotas",
+        &serde_json::json!({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "small"},
+            "spec": {"hard": {"pods": "5"}}}),
+    );
 }
 
 fn wait_for(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
@@ -346,19 +412,19 @@ fn sigkill_mid_pull_and_sigint_mid_deploy_leave_a_state_the_next_run_completes()
     child.wait().unwrap();
     assert!(!journal_steps_or_empty(&w.data).contains(&"images".to_owned()));
 
-    // Keep egov-user pending so SIGINT lands during the deploy's wait.
-    w.cluster.script(
-        "GET /apis/apps/v1/namespaces/egov/deployments/egov-user",
-        vec![(200, PENDING_EGOV_USER.into())],
-    );
+    // A quota holds the second wave so SIGINT lands during the deploy's wait.
+    quota(&w);
     let child = command(&w, &[]).spawn().unwrap();
     let pid = child.id();
-    wait_for("the deploy to wait on egov-user", Duration::from_secs(60), || {
-        w.cluster
-            .requests()
-            .iter()
-            .any(|r| r.method == "GET" && r.path.ends_with("/deployments/egov-user"))
-    });
+    wait_for(
+        "the deploy to wait on the second wave",
+        Duration::from_secs(120),
+        || {
+            w.cp()
+                .get("/apis/apps/v1/namespaces/egov/deployments/egov-otp")
+                .is_some()
+        },
+    );
     Command::new("kill").args(["-INT", &pid.to_string()]).status().unwrap();
     let out = child.wait_with_output().unwrap();
     let (_, stderr) = text(&out);
@@ -369,8 +435,7 @@ fn sigkill_mid_pull_and_sigint_mid_deploy_leave_a_state_the_next_run_completes()
         serde_json::from_slice(&std::fs::read(w.data.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["result"], "interrupted");
 
-    w.cluster
-        .script("GET /apis/apps/v1/namespaces/egov/deployments/egov-user", vec![]);
+    assert_eq!(w.cp().delete("/api/v1/namespaces/egov/resourcequotas/small"), 200);
     let out = install(&w, &[]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
@@ -420,39 +485,43 @@ fn status_reports_each_component_and_reset_redeploy_needs_no_network() {
     assert_eq!(v["healthy"], true);
     assert_eq!(v["components"].as_array().unwrap().len(), 22);
 
-    // One component down: named, and the exit code says so.
-    let none = r#"{"apiVersion":"apps/v1","kind":"DeploymentList","metadata":{},"items":[]}"#;
-    w.cluster.script(
-        "GET /apis/apps/v1/namespaces/egov/deployments",
-        vec![(200, none.into())],
+    // One component gone: named, and the exit code says so.
+    assert_eq!(
+        w.cp().delete("/apis/apps/v1/namespaces/egov/deployments/egov-user"),
+        200
     );
+    wait_for("egov-user to be deleted", Duration::from_secs(30), || {
+        w.cp()
+            .get("/apis/apps/v1/namespaces/egov/deployments/egov-user")
+            .is_none()
+    });
     let out = run(&w, &["status"]);
     let (stdout, _) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("not deployed"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL egov-user                0/0    0         not deployed"),
+        "{stdout}"
+    );
     assert!(stdout.contains("DIGIT is not healthy"));
-    w.cluster
-        .script("GET /apis/apps/v1/namespaces/egov/deployments", vec![]);
+    let namespace_uid = w.cp().get("/api/v1/namespaces/egov").unwrap()["metadata"]["uid"].clone();
 
     // reset --redeploy with every remote source unreachable: seed files come
     // from the verified cache, images are already in containerd.
     point_seeds_nowhere(&w.profile);
     let registry_before = w.proxy.seen.lock().unwrap().len();
-    let before = w.cluster.requests().len();
     let out = run(&w, &["reset", "--redeploy", "--yes"]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(stderr.contains("namespace egov deleted"), "{stderr}");
     assert!(stdout.contains("DIGIT is up:"), "{stdout}");
-    let reqs = &w.cluster.requests()[before..];
-    assert!(
-        reqs.iter()
-            .any(|r| r.method == "DELETE" && r.path == "/api/v1/namespaces/egov")
-    );
-    assert!(
-        reqs.iter()
-            .any(|r| r.method == "PATCH" && r.path.ends_with("/deployments/egov-user"))
-    );
+    // A new namespace, with egov-user back and rolled out.
+    let ns = w.cp().get("/api/v1/namespaces/egov").unwrap();
+    assert_ne!(ns["metadata"]["uid"], namespace_uid);
+    let d = w
+        .cp()
+        .get("/apis/apps/v1/namespaces/egov/deployments/egov-user")
+        .unwrap();
+    assert_eq!(d["status"]["availableReplicas"], 1);
     assert_eq!(w.proxy.seen.lock().unwrap().len(), registry_before);
     // Reset alone leaves the journal without the deploy.
     let out = run(&w, &["reset", "--yes"]);
@@ -462,7 +531,7 @@ fn status_reports_each_component_and_reset_redeploy_needs_no_network() {
 
 #[test]
 fn doctor_collects_everything_with_every_secret_redacted() {
-    let w = world();
+    let w = world_with_fake_api();
     assert_eq!(install(&w, &[]).status.code(), Some(0));
     let secrets = std::fs::read_to_string(w.data.join("secrets/dev.env")).unwrap();
     let values: Vec<String> = secrets
@@ -477,7 +546,7 @@ fn doctor_collects_everything_with_every_secret_redacted() {
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap();
-    w.cluster.script(
+    w.fake().script(
         "GET /api/v1/pods",
         vec![(
             200,
@@ -485,7 +554,7 @@ fn doctor_collects_everything_with_every_secret_redacted() {
         )],
     );
     let db = secrets.lines().find_map(|l| l.strip_prefix("db/password=")).unwrap();
-    w.cluster.script(
+    w.fake().script(
         "GET /api/v1/namespaces/egov/pods/egov-user-7d9f8c6b5-x2k9p/log",
         vec![(
             200,
@@ -576,12 +645,27 @@ fn transcript(stderr: &str, w: &World) -> String {
         out.push_str(rest);
         out
     };
-    stderr
+    let lines: Vec<String> = stderr
         .lines()
         .filter(|l| keep.iter().any(|k| l.starts_with(k)))
         .map(|l| re_secs(l).replace(&w.dir.path().display().to_string(), "[TMP]"))
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect();
+    // Within a wave, components become ready in whatever order the real
+    // control plane reports them: compare each run of "ok ... ready" sorted.
+    let mut out: Vec<String> = Vec::new();
+    let mut run: Vec<String> = Vec::new();
+    for l in lines {
+        if l.starts_with("  ok ") {
+            run.push(l);
+        } else {
+            run.sort();
+            out.append(&mut run);
+            out.push(l);
+        }
+    }
+    run.sort();
+    out.append(&mut run);
+    out.join("\n")
 }
 
 /// Every value replaced by its JSON type: the report's shape.
@@ -988,10 +1072,7 @@ fn prepare_golden_leaves_k3s_and_the_images_ready_and_installs_the_first_boot_un
     assert!(stdout.contains("ready to clone"), "{stdout}");
     assert!(stdout.contains("DIGIT was not deployed"), "{stdout}");
     assert_eq!(journal_steps(&w.data), ["images", "import", "k3s"]);
-    assert!(
-        !w.cluster.requests().iter().any(|r| r.method == "PATCH"),
-        "nothing deployed"
-    );
+    assert!(w.cp().get("/api/v1/namespaces/egov").is_none(), "nothing deployed");
     for f in [
         "etc/systemd/system/digit-quickstart-firstboot.service",
         "etc/digit-quickstart/golden.json",
@@ -1086,23 +1167,22 @@ fn sigint_mid_pull_and_sigkill_mid_deploy_also_leave_a_state_the_next_run_comple
     assert!(stderr.contains("✗ k3s and images"), "{stderr}");
     assert!(!journal_steps_or_empty(&w.data).contains(&"images".to_owned()));
 
-    w.cluster.script(
-        "GET /apis/apps/v1/namespaces/egov/deployments/egov-user",
-        vec![(200, PENDING_EGOV_USER.into())],
-    );
+    quota(&w);
     let mut child = command(&w, &[]).spawn().unwrap();
-    wait_for("the deploy to wait on egov-user", Duration::from_secs(60), || {
-        w.cluster
-            .requests()
-            .iter()
-            .any(|r| r.method == "GET" && r.path.ends_with("/deployments/egov-user"))
-    });
+    wait_for(
+        "the deploy to wait on the second wave",
+        Duration::from_secs(120),
+        || {
+            w.cp()
+                .get("/apis/apps/v1/namespaces/egov/deployments/egov-otp")
+                .is_some()
+        },
+    );
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(journal_steps(&w.data), ["images", "import", "k3s"]);
 
-    w.cluster
-        .script("GET /apis/apps/v1/namespaces/egov/deployments/egov-user", vec![]);
+    assert_eq!(w.cp().delete("/api/v1/namespaces/egov/resourcequotas/small"), 200);
     let out = install(&w, &[]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
