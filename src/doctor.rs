@@ -167,7 +167,7 @@ pub async fn collect(req: &Request<'_>) -> Result<PathBuf, Report> {
             a.add("events.json", json(events.list(&lp).await.map(|l| l.items)));
         }
     }
-    let secrets: Vec<String> = crate::deploy::secrets::load(req.data_fs, &req.layout.secrets(), &req.profile.name)
+    let secrets: Vec<String> = crate::deploy::secrets::load(req.data_fs, &req.layout.secrets(), req.profile)
         .ok()
         .flatten()
         .map(|s| s.values().map(str::to_owned).collect())

@@ -143,7 +143,7 @@ pub async fn gather(req: &Request<'_>) -> Status {
     let mut checks = Vec::new();
     if let Some(url) = &url {
         checks = smoke::health(&req.http, url, p).await;
-        match crate::deploy::secrets::load(req.data_fs, &req.layout.secrets(), &p.name) {
+        match crate::deploy::secrets::load(req.data_fs, &req.layout.secrets(), p) {
             Ok(Some(s)) => {
                 crate::logging::redact(s.values());
                 checks.extend(

@@ -151,7 +151,7 @@ fn a_deploy_rolls_out_every_wave_on_a_real_api_server_and_seeds_after_each_owner
     assert!(pods.iter().all(|p| p["spec"]["nodeName"] == "digit-vm"));
     // Every seed Job completed.
     let jobs = w.cp.list("/apis/batch/v1/namespaces/egov/jobs");
-    assert_eq!(jobs.len(), 8, "{jobs:?}");
+    assert_eq!(jobs.len(), 9, "{jobs:?}");
     for j in &jobs {
         assert_eq!(j["status"]["succeeded"], 1, "{}", j["metadata"]["name"]);
     }
@@ -193,6 +193,53 @@ fn a_deploy_rolls_out_every_wave_on_a_real_api_server_and_seeds_after_each_owner
     let body: Value = serde_json::from_str(&admin.body).unwrap();
     assert_eq!(body["User"]["password"], password.as_str());
     assert_eq!(body["User"]["tenantId"], "pg");
+    let roles: Vec<&str> = body["User"]["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["SUPERUSER", "EMPLOYEE", "GRO", "DGRO"]);
+    // The system user HRMS needs, right after ADMIN and before egov-hrms.
+    let internal = proxied
+        .iter()
+        .filter(|(_, r)| r.path == "/user/users/_createnovalidate")
+        .map(|(_, r)| serde_json::from_str::<Value>(&r.body).unwrap())
+        .find(|b| b["User"]["userName"] == "INTERNAL_USER")
+        .expect("INTERNAL_USER created");
+    assert_eq!(internal["User"]["type"], "SYSTEM");
+    assert_eq!(internal["User"]["roles"][0]["code"], "INTERNAL_MICROSERVICE_ROLE");
+    assert_eq!(
+        internal["User"]["password"],
+        secret(&w.data, "system-user-internal-user/password").as_str()
+    );
+    assert!(event_revision(cp, "ScalingReplicaSet", "Deployment", "egov-hrms") > egov_user_started);
+    // The PGR workflow: the pinned file posted to workflow-v2's pod.
+    let wf_ip = pods
+        .iter()
+        .find(|p| p["metadata"]["labels"]["app.kubernetes.io/name"] == "egov-workflow-v2")
+        .and_then(|p| p["status"]["podIP"].as_str())
+        .unwrap()
+        .to_owned();
+    let (target, wf) = proxied
+        .iter()
+        .find(|(_, r)| r.path == "/egov-workflow-v2/egov-wf/businessservice/_create")
+        .expect("the PGR business service was posted");
+    assert_eq!(target, &format!("{wf_ip}:8080"));
+    assert_eq!(wf.body, "-- test content for pgr-workflow-config.json\nSELECT 1;\n");
+    // Heap where the images' start.sh reads it; the hrms Flyway gets its schema.
+    let hrms = w.cp.get("/apis/apps/v1/namespaces/egov/deployments/egov-hrms").unwrap();
+    let spec = &hrms["spec"]["template"]["spec"];
+    let env = spec["containers"][0]["env"].to_string();
+    assert!(
+        env.contains(r#"{"name":"JAVA_OPTS","value":"-Xms32m -Xmx136m -XX:+ExitOnOutOfMemoryError"}"#),
+        "{env}"
+    );
+    assert!(
+        spec["initContainers"][0]["env"]
+            .to_string()
+            .contains(r#"{"name":"SCHEMA_NAME","value":"public"}"#)
+    );
 }
 
 #[test]
@@ -233,8 +280,8 @@ fn a_re_run_changes_no_object_and_a_profile_change_rolls_only_what_changed() {
     let text_before = std::fs::read_to_string(&w.profile).unwrap();
     let changed_profile = text_before
         .replacen(
-            "env: {SMS_PROVIDER_CLASS: Console}",
             "env: {SMS_PROVIDER_CLASS: Console, SMS_ENABLED: \"true\"}",
+            "env: {SMS_PROVIDER_CLASS: Console, SMS_ENABLED: \"false\"}",
             1,
         )
         .replacen(

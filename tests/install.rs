@@ -174,6 +174,10 @@ fn fake_api(dir: &Path, stubs: &Path) -> FakeCluster {
             ),
         ],
     );
+    cluster.script(
+        "POST /api/v1/namespaces/egov/services/egov-workflow-v2:8080/proxy/egov-workflow-v2/egov-wf/businessservice/_create",
+        vec![(200, r#"{"ResponseInfo":null,"BusinessServices":[]}"#.into())],
+    );
     std::fs::copy(cluster.kubeconfig(dir), stubs.join("kubeconfig")).unwrap();
     cluster
 }
@@ -925,13 +929,13 @@ fn serve_is_a_read_only_registry_that_skopeo_and_containerd_pull_from() {
         .unwrap();
     let addr = first.trim().rsplit("http://").next().unwrap().to_owned();
     let lock: serde_json::Value = serde_json::from_slice(&std::fs::read(t.data.join("dev.lock")).unwrap()).unwrap();
-    let user = &lock["images"]["docker.io/egovio/egov-user:master-fa75ba8"];
+    let user = &lock["images"]["docker.io/egovio/egov-user:master-d69ce29"];
 
     // skopeo copies an image out of it with the digest unchanged.
     let oci = t.dir.path().join("copied");
     let out = Command::new("skopeo")
         .args(["copy", "--preserve-digests", "--src-tls-verify=false"])
-        .arg(format!("docker://{addr}/egovio/egov-user:master-fa75ba8"))
+        .arg(format!("docker://{addr}/egovio/egov-user:master-d69ce29"))
         .arg(format!("oci:{}:x", oci.display()))
         .output()
         .unwrap();

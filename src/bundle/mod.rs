@@ -12,7 +12,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::images::lock::LockFile;
 use crate::layout::Layout;
-use crate::profile::{Profile, SeedAction, Sha256Pin};
+use crate::profile::{Profile, Sha256Pin};
 
 pub const MANIFEST: &str = "manifest.json";
 
@@ -137,7 +137,7 @@ pub fn contents(
         }
     }
     for seed in &profile.seeds {
-        if let SeedAction::File(f) = &seed.action
+        if let Some(f) = seed.file()
             && let Some(path) = crate::deploy::seed_cache_path(layout, &f.sha256, &f.url)
         {
             if !path.exists() {

@@ -41,7 +41,7 @@ pub fn seed_cache_path(layout: &Layout, pin: &Sha256Pin, url: &str) -> Option<Pa
 pub fn cached_seed_files(fs: &dyn Fs, layout: &Layout, profile: &Profile) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for seed in &profile.seeds {
-        if let SeedAction::File(f) = &seed.action
+        if let Some(f) = seed.file()
             && let Some(path) = seed_cache_path(layout, &f.sha256, &f.url)
             && let Sha256Pin::Pinned(want) = &f.sha256
             && fs.sha256(&path).is_ok_and(|got| &got == want)
@@ -55,11 +55,7 @@ pub fn cached_seed_files(fs: &dyn Fs, layout: &Layout, profile: &Profile) -> BTr
 
 pub fn phase(profile: &Profile, layout: &Layout) -> Phase {
     let waves = profile.waves();
-    let files = profile
-        .seeds
-        .iter()
-        .filter(|s| matches!(s.action, SeedAction::File(_)))
-        .count();
+    let files = profile.seeds.iter().filter(|s| s.file().is_some()).count();
     let mut steps = vec![
         Step::CreateDir {
             path: layout.secrets(),
@@ -105,6 +101,18 @@ pub fn phase(profile: &Profile, layout: &Layout) -> Phase {
                         c.name
                     ),
                 });
+                for u in &profile.system_users {
+                    steps.push(Step::Seed {
+                        what: format!(
+                            "{} user {} ({}) on {} through {}'s API (password generated, not shown)",
+                            u.user_type,
+                            u.username,
+                            u.roles.join(", "),
+                            profile.state_tenant,
+                            c.name
+                        ),
+                    });
+                }
             }
         }
     }

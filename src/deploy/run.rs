@@ -19,6 +19,8 @@ pub struct Request<'a> {
     pub profile: &'a Profile,
     pub rendered: &'a Rendered,
     pub secrets: &'a Secrets,
+    /// Seed name -> the verified content of its pinned file.
+    pub seed_files: &'a std::collections::BTreeMap<String, String>,
     pub poll: Duration,
     /// Replaces every per-component timeout (tests; `--wait-timeout`).
     pub timeout: Option<Duration>,
@@ -142,6 +144,16 @@ pub async fn run(
                         _ => "already there",
                     },
                 });
+                for u in &p.system_users {
+                    let made = create_system_user(cluster, req, c, u).await?;
+                    progress(Progress::Seed {
+                        name: &u.username,
+                        state: match made {
+                            AdminResult::Created => "created",
+                            _ => "already there",
+                        },
+                    });
+                }
             }
         }
     }
@@ -282,7 +294,21 @@ async fn run_seed(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<(), Report> {
     match &seed.action {
-        SeedAction::Api { component, path, body } => {
+        SeedAction::Api {
+            component,
+            path,
+            body,
+            file,
+        } => {
+            let body = match file {
+                Some(_) => req.seed_files.get(&seed.name).ok_or_else(|| {
+                    Report::msg(
+                        format!("seed {}: its pinned file was not downloaded", seed.name),
+                        Exit::Failed,
+                    )
+                })?,
+                None => body,
+            };
             let port = req
                 .profile
                 .component(component)
@@ -355,20 +381,26 @@ async fn seed_failed(cluster: &Cluster, seed: &SeedStep, why: &str) -> Report {
     report.with_hint("the seed files are idempotent: fix the cause and re-run `digit-quickstart install`")
 }
 
-/// The ADMIN user through egov-user's API (so enc-service encrypts it);
-/// an existing user of that name counts as done.
-async fn create_admin(cluster: &Cluster, req: &Request<'_>, via: &Component) -> Result<AdminResult, Report> {
-    let a = &req.profile.admin;
-    let tenant = a
-        .tenants
-        .first()
-        .cloned()
-        .unwrap_or_else(|| req.profile.state_tenant.clone());
-    let roles: Vec<serde_json::Value> = a
+/// One user for egov-user's `_createnovalidate`, in the shape CCRS's
+/// `local-setup/seeds/user-seed.sh` sends (a389cf93, lines 49-63, 99-112).
+struct NewUser<'a> {
+    username: &'a str,
+    name: &'a str,
+    user_type: &'a str,
+    tenants: &'a [String],
+    roles: &'a [String],
+    password: &'a str,
+}
+
+/// Through egov-user's API (so enc-service encrypts the user); an existing
+/// user of that name counts as done.
+async fn create_user(cluster: &Cluster, via: &Component, state: &str, u: &NewUser<'_>) -> Result<AdminResult, Report> {
+    let tenant = u.tenants.first().map_or(state, String::as_str);
+    let roles: Vec<serde_json::Value> = u
         .tenants
         .iter()
         .flat_map(|t| {
-            a.roles
+            u.roles
                 .iter()
                 .map(move |r| serde_json::json!({"code": r, "name": r, "tenantId": t}))
         })
@@ -376,14 +408,14 @@ async fn create_admin(cluster: &Cluster, req: &Request<'_>, via: &Component) -> 
     let body = serde_json::json!({
         "RequestInfo": {"apiId": "digit-quickstart", "ver": "1.0"},
         "User": {
-            "userName": req.secrets.get("digit-admin/username"),
-            "name": "Administrator",
+            "userName": u.username,
+            "name": u.name,
             "mobileNumber": "9999999999",
             "gender": "MALE",
             "active": true,
-            "type": "EMPLOYEE",
+            "type": u.user_type,
             "tenantId": tenant,
-            "password": req.secrets.get("digit-admin/password"),
+            "password": u.password,
             "roles": roles,
         }
     });
@@ -397,7 +429,7 @@ async fn create_admin(cluster: &Cluster, req: &Request<'_>, via: &Component) -> 
             &body.to_string(),
         )
         .await
-        .map_err(|e| Report::msg(format!("could not create the {} user: {e}", a.username), Exit::Failed))?;
+        .map_err(|e| Report::msg(format!("could not create the {} user: {e}", u.username), Exit::Failed))?;
     if (200..300).contains(&status) {
         Ok(AdminResult::Created)
     } else if text.contains("DuplicateUserName") {
@@ -406,10 +438,41 @@ async fn create_admin(cluster: &Cluster, req: &Request<'_>, via: &Component) -> 
         Err(Report::msg(
             format!(
                 "could not create the {} user: {} answered HTTP {status}: {text}",
-                a.username, via.name
+                u.username, via.name
             ),
             Exit::Failed,
         )
         .with_hint("egov-user needs egov-enc-service and the tenant and security seeds; their logs say which failed"))
     }
+}
+
+async fn create_admin(cluster: &Cluster, req: &Request<'_>, via: &Component) -> Result<AdminResult, Report> {
+    let a = &req.profile.admin;
+    let user = NewUser {
+        username: req.secrets.get("digit-admin/username"),
+        name: "Administrator",
+        user_type: "EMPLOYEE",
+        tenants: &a.tenants,
+        roles: &a.roles,
+        password: req.secrets.get("digit-admin/password"),
+    };
+    create_user(cluster, via, &req.profile.state_tenant, &user).await
+}
+
+async fn create_system_user(
+    cluster: &Cluster,
+    req: &Request<'_>,
+    via: &Component,
+    u: &crate::profile::SystemUser,
+) -> Result<AdminResult, Report> {
+    let tenants = [req.profile.state_tenant.clone()];
+    let user = NewUser {
+        username: &u.username,
+        name: &u.name,
+        user_type: &u.user_type,
+        tenants: &tenants,
+        roles: &u.roles,
+        password: req.secrets.get(&u.secret_key()),
+    };
+    create_user(cluster, via, &req.profile.state_tenant, &user).await
 }

@@ -17,7 +17,7 @@ use crate::error::{Exit, Report};
 use crate::health::smoke::{self, CheckResult};
 use crate::k3s::artifacts::{self, ArtifactSpec};
 use crate::layout::Layout;
-use crate::profile::{Profile, SeedAction};
+use crate::profile::Profile;
 
 pub struct Request<'a> {
     pub profile: &'a Profile,
@@ -77,7 +77,7 @@ pub async fn fetch_seed_files(
 ) -> Result<BTreeMap<String, String>, Report> {
     let mut out = BTreeMap::new();
     for seed in &profile.seeds {
-        let SeedAction::File(f) = &seed.action else { continue };
+        let Some(f) = seed.file() else { continue };
         let name = super::seed_cache_path(layout, &f.sha256, &f.url)
             .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_else(|| seed.name.clone());
@@ -126,18 +126,28 @@ pub async fn run(req: &Request<'_>, progress: &(dyn Fn(Progress) + Sync)) -> Res
         secrets::load_or_generate(req.data_fs, &req.layout.secrets(), p, &mut random)
             .map_err(|e| Report::new(e, Exit::Failed))?;
     let digests = super::locked_digests(req.layout, p);
+    let client = crate::k3s::lifecycle::kube_client(&req.kubeconfig).await?;
+    // Where users reach DIGIT: the ingress on the node's address (some
+    // services build links from it).
+    let url = match &req.ingress_url {
+        Some(u) => u.trim_end_matches('/').to_owned(),
+        None => format!(
+            "http://{}",
+            node_ip(&client).await.unwrap_or_else(|| "127.0.0.1".to_owned())
+        ),
+    };
     let rendered = render(&Inputs {
         profile: p,
         secrets: Some(&secrets),
         digests: &digests,
         files: &files,
+        public_url: Some(&url),
     });
     crate::logging::redact(secrets.values());
     let manifests_hash = {
         let all: Vec<&serde_json::Value> = rendered.ordered(p).iter().map(|m| &m.object).collect();
         artifacts::sha256_hex(serde_json::to_string(&all).unwrap_or_default().as_bytes())
     };
-    let client = crate::k3s::lifecycle::kube_client(&req.kubeconfig).await?;
     let cluster = Cluster::new(client.clone(), &p.namespace);
     let t = Instant::now();
     let unchanged = req.previous_hash.as_deref() == Some(manifests_hash.as_str())
@@ -154,6 +164,7 @@ pub async fn run(req: &Request<'_>, progress: &(dyn Fn(Progress) + Sync)) -> Res
                 profile: p,
                 rendered: &rendered,
                 secrets: &secrets,
+                seed_files: &files,
                 poll: req.poll,
                 timeout: req.timeout,
                 node_memory: req.node_memory,
@@ -165,13 +176,6 @@ pub async fn run(req: &Request<'_>, progress: &(dyn Fn(Progress) + Sync)) -> Res
     let apply_secs = t.elapsed().as_secs_f64();
 
     let t = Instant::now();
-    let url = match &req.ingress_url {
-        Some(u) => u.trim_end_matches('/').to_owned(),
-        None => format!(
-            "http://{}",
-            node_ip(&client).await.unwrap_or_else(|| "127.0.0.1".to_owned())
-        ),
-    };
     // The ingress picks up new endpoints within seconds; retry briefly.
     let mut health = smoke::health(&req.http, &url, p).await;
     let settle = Instant::now();

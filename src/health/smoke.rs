@@ -55,6 +55,22 @@ pub async fn health(http: &reqwest::Client, base: &str, profile: &Profile) -> Ve
     out
 }
 
+/// The names the smoke checks rely on. tests/fidelity.rs checks each against
+/// what the profile's pinned seed files define, and each URL against the
+/// gateway's open list or an ADMIN role's actions (the gateway's RBAC).
+pub const MDMS_SCHEMA: &str = "tenant.tenants";
+pub const ID_NAME: &str = "digit-quickstart.smoke";
+pub const ID_FORMAT: &str = "SMOKE-[cy:yyyy-MM-dd]-[SEQ_EG_PGR_ID]";
+pub const LOCALE: &str = "en_IN";
+pub const LOCALIZATION_MODULE: &str = "rainmaker-common";
+pub const BUSINESS_SERVICE: &str = "PGR";
+pub const MDMS_SEARCH: &str = "/mdms-v2/v2/_search";
+pub const IDGEN_GENERATE: &str = "/egov-idgen/id/_generate";
+pub const LOCALIZATION_SEARCH: &str = "/localization/messages/v1/_search";
+pub const WORKFLOW_SEARCH: &str = "/egov-workflow-v2/egov-wf/businessservice/_search";
+/// Every URL a smoke check calls with ADMIN's token.
+pub const URLS: &[&str] = &[MDMS_SEARCH, IDGEN_GENERATE, LOCALIZATION_SEARCH, WORKFLOW_SEARCH];
+
 /// DIGIT's own client id for the password grant (`egov-user-client:`, no secret).
 const CLIENT_BASIC: &str = "Basic ZWdvdi11c2VyLWNsaWVudDo=";
 
@@ -72,8 +88,9 @@ fn request_info(token: &str) -> Value {
     json!({"apiId": "digit-quickstart", "ver": "1.0", "msgId": "smoke", "authToken": token})
 }
 
-/// Login, MDMS tenants, an ID from idgen, localisation messages. Later
-/// checks need the token; without it they are reported as skipped failures.
+/// Login, MDMS tenants, an ID from idgen, localisation messages, the PGR
+/// workflow. Later checks need the token; without it they are reported as
+/// skipped failures.
 pub async fn smoke(
     http: &reqwest::Client,
     base: &str,
@@ -124,7 +141,7 @@ pub async fn smoke(
         login.map(|_| format!("{username} logged in on tenant {state}")),
     ));
     let Some(token) = token else {
-        for name in ["mdms-search", "idgen-generate", "localization-search"] {
+        for name in ["mdms-search", "idgen-generate", "localization-search", "workflow-pgr"] {
             out.push(result(
                 name,
                 "smoke",
@@ -136,20 +153,21 @@ pub async fn smoke(
     };
 
     let start = Instant::now();
-    let body = json!({"RequestInfo": request_info(&token), "MdmsCriteria": {"tenantId": state, "schemaCode": "tenant.tenants"}});
-    let outcome = post_json(http, &format!("{base}/mdms-v2/v2/_search"), &body)
+    let body =
+        json!({"RequestInfo": request_info(&token), "MdmsCriteria": {"tenantId": state, "schemaCode": MDMS_SCHEMA}});
+    let outcome = post_json(http, &format!("{base}{MDMS_SEARCH}"), &body)
         .await
         .and_then(|v| match v["mdms"].as_array().map(Vec::len) {
             Some(n) if n > 0 => Ok(format!("{n} tenant records")),
             _ => Err(format!(
-                "MDMS has no tenant.tenants records for {state}: the seed did not load"
+                "MDMS has no {MDMS_SCHEMA} records for {state}: the seed did not load"
             )),
         });
     out.push(result("mdms-search", "smoke", start, outcome));
 
     let start = Instant::now();
-    let body = json!({"RequestInfo": request_info(&token), "idRequests": [{"idName": "digit-quickstart.smoke", "tenantId": city, "format": "SMOKE-[cy:yyyy-MM-dd]-[SEQ_EG_PGR_ID]"}]});
-    let outcome = post_json(http, &format!("{base}/egov-idgen/id/_generate"), &body)
+    let body = json!({"RequestInfo": request_info(&token), "idRequests": [{"idName": ID_NAME, "tenantId": city, "format": ID_FORMAT}]});
+    let outcome = post_json(http, &format!("{base}{IDGEN_GENERATE}"), &body)
         .await
         .and_then(|v| {
             let id = v["idResponses"][0]["id"].as_str().unwrap_or("");
@@ -165,14 +183,32 @@ pub async fn smoke(
     out.push(result("idgen-generate", "smoke", start, outcome));
 
     let start = Instant::now();
-    let url = format!("{base}/localization/messages/v1/_search?locale=en_IN&tenantId={state}&module=rainmaker-common");
+    let url = format!("{base}{LOCALIZATION_SEARCH}?locale={LOCALE}&tenantId={state}&module={LOCALIZATION_MODULE}");
     let outcome = post_json(http, &url, &json!({"RequestInfo": request_info(&token)}))
         .await
         .and_then(|v| match v["messages"].as_array().map(Vec::len) {
             Some(n) if n > 0 => Ok(format!("{n} messages")),
-            _ => Err("no rainmaker-common messages: the localisation seed or its cache bust did not run".into()),
+            _ => Err(format!(
+                "no {LOCALIZATION_MODULE} messages: the localisation seed or its cache bust did not run"
+            )),
         });
     out.push(result("localization-search", "smoke", start, outcome));
+
+    let start = Instant::now();
+    let url = format!("{base}{WORKFLOW_SEARCH}?tenantId={state}&businessServices={BUSINESS_SERVICE}");
+    let outcome = post_json(http, &url, &json!({"RequestInfo": request_info(&token)}))
+        .await
+        .and_then(|v| {
+            let states = v["BusinessServices"][0]["states"].as_array().map_or(0, Vec::len);
+            if states > 0 {
+                Ok(format!("{BUSINESS_SERVICE} workflow with {states} states"))
+            } else {
+                Err(format!(
+                    "workflow-v2 has no {BUSINESS_SERVICE} business service for {state}: the pgr-workflow seed did not load"
+                ))
+            }
+        });
+    out.push(result("workflow-pgr", "smoke", start, outcome));
     out
 }
 

@@ -32,6 +32,22 @@ pub const SECRET_KEYS: &[&str] = &[
     "egov-enc-service/master-initialvector",
     "digit-admin/username",
     "digit-admin/password",
+    "egov-hrms/employee-default-password",
+];
+
+/// Keys whose values live on in the data (the database, the bucket, the
+/// encrypted rows, the ADMIN login): never generated again for an install
+/// that has data. Any other key an older install lacks is added.
+pub const DATA_BOUND_KEYS: &[&str] = &[
+    "db/username",
+    "db/password",
+    "minio/access-key",
+    "minio/secret-key",
+    "egov-enc-service/master-password",
+    "egov-enc-service/master-salt",
+    "egov-enc-service/master-initialvector",
+    "digit-admin/username",
+    "digit-admin/password",
 ];
 
 /// Environment names DIGIT services read the state tenant from.
@@ -61,6 +77,7 @@ pub struct Profile {
     pub city_tenants: Vec<String>,
     pub common_env: BTreeMap<String, String>,
     pub admin: AdminUser,
+    pub system_users: Vec<SystemUser>,
     pub seeds: Vec<SeedStep>,
     pub components: Vec<Component>,
 }
@@ -71,6 +88,27 @@ pub struct AdminUser {
     pub via: String,
     pub tenants: Vec<String>,
     pub roles: Vec<String>,
+}
+
+pub use schema::SystemUser;
+
+impl SystemUser {
+    /// Where its generated password is kept in the secrets file.
+    pub fn secret_key(&self) -> String {
+        format!(
+            "system-user-{}/password",
+            self.username.to_ascii_lowercase().replace('_', "-")
+        )
+    }
+}
+
+impl Profile {
+    /// Every key the secrets file holds for this profile.
+    pub fn secret_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = SECRET_KEYS.iter().map(|k| (*k).to_owned()).collect();
+        keys.extend(self.system_users.iter().map(SystemUser::secret_key));
+        keys
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -89,8 +127,22 @@ pub enum SeedAction {
         component: String,
         path: String,
         body: String,
+        /// The body is this pinned file's content instead.
+        file: Option<SeedFile>,
     },
     Job(SeedJob),
+}
+
+impl SeedStep {
+    /// The pinned file this step downloads, if any (to fetch, cache, bundle
+    /// and serve it like every other seed file).
+    pub fn file(&self) -> Option<&SeedFile> {
+        match &self.action {
+            SeedAction::File(f) => Some(f),
+            SeedAction::Api { file, .. } => file.as_ref(),
+            SeedAction::Job(_) => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]

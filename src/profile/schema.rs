@@ -31,6 +31,11 @@ pub struct ProfileFile {
     #[serde(default)]
     pub common_env: std::collections::BTreeMap<String, String>,
     pub admin: Admin,
+    /// Users DIGIT's services need before they start (HRMS looks up one with
+    /// INTERNAL_MICROSERVICE_ROLE), created through `admin.via` like ADMIN;
+    /// passwords are generated and never shown.
+    #[serde(default)]
+    pub system_users: Vec<SystemUser>,
     /// Seed data: pinned files applied after the component that owns their tables.
     #[serde(default)]
     pub seeds: Vec<Seed>,
@@ -48,9 +53,22 @@ pub struct Admin {
     pub roles: Vec<String>,
 }
 
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SystemUser {
+    pub username: String,
+    /// Display name.
+    pub name: String,
+    /// egov-user's user type: `SYSTEM` or `EMPLOYEE`.
+    #[serde(rename = "type")]
+    pub user_type: String,
+    pub roles: Vec<String>,
+}
+
 /// One seed step. `file` seeds are downloaded, verified against `sha256` and
-/// run with psql; `api` seeds are one POST to a component's service;
-/// `job` seeds run a command in one of the profile's images.
+/// run with psql; `api` seeds are one POST to a component's service (with a
+/// `file` of kind `body`, the pinned file is what is posted); `job` seeds
+/// run a command in one of the profile's images.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Seed {
@@ -73,7 +91,8 @@ pub struct SeedFile {
     pub url: String,
     pub sha256: Sha256Pin,
     pub size: Bytes,
-    /// `sql`: run with psql; `mount`: a file for a component (see `files`).
+    /// `sql`: run with psql; `mount`: a file for a component (see `files`);
+    /// `body`: the JSON an `api` seed posts.
     #[serde(default)]
     pub kind: SeedFileKind,
     /// psql waits until this table exists (migrations run in init containers).
@@ -90,6 +109,7 @@ pub enum SeedFileKind {
     #[default]
     Sql,
     Mount,
+    Body,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

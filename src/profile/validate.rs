@@ -116,7 +116,17 @@ pub(super) fn validate(file: ProfileFile, text: &str, origin: &str) -> Result<Pr
                 ),
             ));
         }
-        let actions = [seed.file.is_some(), seed.api.is_some(), seed.job.is_some()];
+        let body = seed.file.as_ref().is_some_and(|f| f.kind == SeedFileKind::Body);
+        if body != seed.api.is_some() {
+            return Err(err(
+                at,
+                format!(
+                    "seed `{}`: a file of kind `body` goes with `api` (it is what the API call posts), and only then",
+                    seed.name.value
+                ),
+            ));
+        }
+        let actions = [seed.file.is_some() && !body, seed.api.is_some(), seed.job.is_some()];
         if actions.iter().filter(|a| **a).count() != 1 {
             return Err(err(
                 at,
@@ -187,6 +197,7 @@ pub(super) fn validate(file: ProfileFile, text: &str, origin: &str) -> Result<Pr
             tenants: file.admin.tenants,
             roles: file.admin.roles,
         },
+        system_users: file.system_users,
         seeds: file.seeds.into_iter().map(into_seed).collect(),
         components: file.components.into_iter().map(into_component).collect(),
     })
@@ -194,12 +205,13 @@ pub(super) fn validate(file: ProfileFile, text: &str, origin: &str) -> Result<Pr
 
 fn into_seed(s: RawSeed) -> SeedStep {
     let action = match (s.file, s.api, s.job) {
-        (Some(f), _, _) => SeedAction::File(f),
-        (_, Some(a), _) => SeedAction::Api {
+        (file, Some(a), _) => SeedAction::Api {
             component: a.component.value,
             path: a.path,
             body: a.body,
+            file,
         },
+        (Some(f), _, _) => SeedAction::File(f),
         (_, _, Some(j)) => SeedAction::Job(j),
         // Validation requires exactly one.
         (None, None, None) => unreachable!("seed without an action"),

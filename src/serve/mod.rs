@@ -19,7 +19,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use crate::images::lock::LockFile;
 use crate::layout::Layout;
-use crate::profile::{Profile, SeedAction};
+use crate::profile::Profile;
 
 type Body = BoxBody<Bytes, std::io::Error>;
 
@@ -54,7 +54,7 @@ impl Catalog {
             }
         }
         for seed in &profile.seeds {
-            if let SeedAction::File(f) = &seed.action
+            if let Some(f) = seed.file()
                 && let Some(path) = crate::deploy::seed_cache_path(layout, &f.sha256, &f.url)
             {
                 let name = path

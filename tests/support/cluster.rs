@@ -314,6 +314,7 @@ pub fn fake_digit(profile: &digit_quickstart::profile::Profile, secrets_file: st
                         "/mdms-v2/v2/_search" => (200, r#"{"mdms":[{"tenantId":"pg","schemaCode":"tenant.tenants","uniqueIdentifier":"pg.citya","data":{"code":"pg.citya"},"isActive":true}]}"#.to_owned()),
                         "/egov-idgen/id/_generate" => (200, r#"{"responseInfo":{"status":"SUCCESSFUL"},"idResponses":[{"id":"SMOKE-2026-11-22-000001"}]}"#.to_owned()),
                         "/localization/messages/v1/_search" => (200, r#"{"messages":[{"code":"CORE_COMMON_LOGIN","message":"Login","module":"rainmaker-common","locale":"en_IN"}]}"#.to_owned()),
+                        "/egov-workflow-v2/egov-wf/businessservice/_search" => (200, r#"{"BusinessServices":[{"tenantId":"pg","businessService":"PGR","states":[{"state":null,"isStartState":true},{"state":"PENDINGFORASSIGNMENT","isStartState":false}]}]}"#.to_owned()),
                         _ => (404, "{}".to_owned()),
                     };
                     let _ = write!(

@@ -779,6 +779,11 @@ pub fn digit_in_cluster() -> Handler {
                     }
                 }
             }
+            // workflow-v2 answers a _create at once and writes through Kafka.
+            "/egov-workflow-v2/egov-wf/businessservice/_create" => (
+                200,
+                json!({"ResponseInfo": null, "BusinessServices": body["BusinessServices"]}).to_string(),
+            ),
             _ => (
                 404,
                 json!({"Errors": [{"code": "NotFound", "message": req.path}]}).to_string(),

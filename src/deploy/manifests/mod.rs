@@ -46,7 +46,13 @@ pub struct Inputs<'a> {
     pub digests: &'a BTreeMap<String, String>,
     /// Seed name -> verified file content; missing ones render a note.
     pub files: &'a BTreeMap<String, String>,
+    /// Where users reach DIGIT (`http://<node IP>`), for env values that
+    /// name it with `{public_url}`; None keeps the placeholder (plan).
+    pub public_url: Option<&'a str>,
 }
+
+/// In a component's env value, replaced by the URL users reach DIGIT at.
+pub const PUBLIC_URL: &str = "{public_url}";
 
 /// One object, typed when built and kept as JSON with its API for apply.
 #[derive(Clone, Debug)]
@@ -187,6 +193,7 @@ pub fn render(inp: &Inputs<'_>) -> Rendered {
         base.extend(gateway_rbac(p));
     }
     for seed in &p.seeds {
+        // Files psql runs or a component mounts; an API body is posted.
         if let SeedAction::File(f) = &seed.action {
             let file = seed_file_name(&f.url);
             let content = inp
@@ -233,7 +240,7 @@ pub fn render(inp: &Inputs<'_>) -> Rendered {
                 Manifest::of(&pvc, &name, Some(ns))
             })
             .collect();
-        let d = pod::deployment(p, c, inp.digests);
+        let d = pod::deployment(p, c, inp.digests, inp.public_url);
         objs.push(Manifest::of(&d, &c.name, Some(ns)));
         components.insert(c.name.clone(), objs);
     }

@@ -124,7 +124,7 @@ fn small(memory_mi: u64) -> ResourceRequirements {
     }
 }
 
-fn app_env(c: &Component) -> Vec<EnvVar> {
+fn app_env(c: &Component, public_url: Option<&str>) -> Vec<EnvVar> {
     let mut out = Vec::new();
     if c.is_java() {
         // Helm's conventions: every service on 8080, health at /<context>/health.
@@ -132,9 +132,14 @@ fn app_env(c: &Component) -> Vec<EnvVar> {
         out.push(env("MANAGEMENT_ENDPOINTS_WEB_BASE_PATH", "/"));
         out.push(env("FLYWAY_ENABLED", "false"));
         out.push(env("SPRING_FLYWAY_ENABLED", "false"));
+        // DIGIT's images start `java ${JAVA_OPTS} ... -jar` and put
+        // `-Xmx64m -Xms64m` there when JAVA_OPTS is empty (Digit-Core
+        // build/maven/start.sh); command-line flags override
+        // JAVA_TOOL_OPTIONS, so the heap must go in JAVA_OPTS, as eGov's Helm
+        // charts set it.
         if let Some(heap) = c.jvm_heap {
             out.push(env(
-                "JAVA_TOOL_OPTIONS",
+                "JAVA_OPTS",
                 &format!("-Xms32m -Xmx{}m -XX:+ExitOnOutOfMemoryError", heap.0 >> 20),
             ));
         }
@@ -144,7 +149,8 @@ fn app_env(c: &Component) -> Vec<EnvVar> {
     if c.kind == ComponentKind::Gateway {
         out.push(env("SPRING_ROUTES_FILEPATH", &format!("file:{ROUTES_FILE}")));
     }
-    out.extend(c.env.iter().map(|(k, v)| env(k, v)));
+    let url = public_url.unwrap_or(super::PUBLIC_URL);
+    out.extend(c.env.iter().map(|(k, v)| env(k, &v.replace(super::PUBLIC_URL, url))));
     out.extend(c.secret_env.iter().map(|(k, v)| secret_env(k, v)));
     out
 }
@@ -159,6 +165,11 @@ fn migration_container(c: &Component, image: &str) -> Container {
             env("DB_URL", "jdbc:postgresql://postgres:5432/egov"),
             env("SCHEMA_TABLE", c.schema_table.as_deref().unwrap_or_default()),
             env("FLYWAY_LOCATIONS", FLYWAY_LOCATIONS),
+            // egov-hrms-db's migrate.sh runs once per schema in SCHEMA_NAME
+            // and does nothing when it is empty (DIGIT-Common 0a4e737
+            // egov-hrms/src/main/resources/db/migrate.sh; CCRS's common chart
+            // sets it); the other images ignore it.
+            env("SCHEMA_NAME", "public"),
             secret_env("FLYWAY_USER", "db/username"),
             secret_env("FLYWAY_PASSWORD", "db/password"),
         ]),
@@ -167,7 +178,12 @@ fn migration_container(c: &Component, image: &str) -> Container {
     }
 }
 
-pub(super) fn deployment(p: &Profile, c: &Component, digests: &BTreeMap<String, String>) -> Deployment {
+pub(super) fn deployment(
+    p: &Profile,
+    c: &Component,
+    digests: &BTreeMap<String, String>,
+    public_url: Option<&str>,
+) -> Deployment {
     let app = c
         .image(ImageRole::App)
         .map(|i| image_ref(i.reference.as_str(), digests));
@@ -280,7 +296,7 @@ pub(super) fn deployment(p: &Profile, c: &Component, digests: &BTreeMap<String, 
         image_pull_policy: Some("IfNotPresent".into()),
         command: (!c.command.is_empty()).then(|| c.command.clone()),
         args: (!c.args.is_empty()).then(|| c.args.clone()),
-        env: Some(app_env(c)),
+        env: Some(app_env(c, public_url)),
         env_from: c.is_java().then(|| {
             vec![EnvFromSource {
                 config_map_ref: Some(ConfigMapEnvSource {

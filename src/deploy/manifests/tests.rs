@@ -12,6 +12,7 @@ fn render_dev(secrets: Option<&Secrets>, digests: &BTreeMap<String, String>) -> 
         secrets,
         digests,
         files: &files,
+        public_url: None,
     });
     let yaml = to_yaml(&r.ordered(&p));
     (p, yaml)
@@ -33,6 +34,7 @@ fn every_object_is_labelled_with_the_manager_and_profile() {
         secrets: None,
         digests: &digests,
         files: &files,
+        public_url: None,
     });
     let all = r.ordered(&p);
     // 22 Deployments, their Services, PVCs, seed jobs and the shared objects.
@@ -52,11 +54,11 @@ fn every_object_is_labelled_with_the_manager_and_profile() {
 #[test]
 fn images_use_the_locked_digest_when_there_is_one() {
     let digest = format!("sha256:{}", "ab".repeat(32));
-    let digests = BTreeMap::from([("docker.io/egovio/egov-user:master-fa75ba8".to_owned(), digest.clone())]);
+    let digests = BTreeMap::from([("docker.io/egovio/egov-user:master-d69ce29".to_owned(), digest.clone())]);
     let (_, yaml) = render_dev(None, &digests);
-    assert!(yaml.contains(&format!("image: docker.io/egovio/egov-user:master-fa75ba8@{digest}")));
+    assert!(yaml.contains(&format!("image: docker.io/egovio/egov-user:master-d69ce29@{digest}")));
     // Unlocked images keep their tag; every container is IfNotPresent.
-    assert!(yaml.contains("image: docker.io/egovio/egov-user-db:master-fa75ba8\n"));
+    assert!(yaml.contains("image: docker.io/egovio/egov-user-db:master-d69ce29\n"));
     assert!(!yaml.contains("imagePullPolicy: Always"));
 }
 
@@ -86,6 +88,7 @@ fn the_state_tenant_is_set_under_every_name_and_services_route_through_the_gatew
         secrets: None,
         digests: &digests,
         files: &files,
+        public_url: None,
     });
     let env = r.base.iter().find(|m| m.name == "digit-env").unwrap();
     for var in crate::profile::STATE_TENANT_VARS {
@@ -122,6 +125,7 @@ fn sql_seeds_wait_for_their_table_and_pass_psql_variables() {
         secrets: None,
         digests: &digests,
         files: &files,
+        public_url: None,
     });
     let job = &r.jobs["localization-messages"].object;
     let script = job["spec"]["template"]["spec"]["containers"][0]["command"][2]

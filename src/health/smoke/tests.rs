@@ -69,6 +69,8 @@ fn digit_routes() -> Routes {
         ("/mdms-v2/v2/_search", (200, r#"{"ResponseInfo":{"apiId":"digit-quickstart","ver":"1.0","ts":null,"resMsgId":"uief87324","msgId":"smoke","status":"successful"},"mdms":[{"id":"7c7f","tenantId":"pg","schemaCode":"tenant.tenants","uniqueIdentifier":"pg.citya","data":{"code":"pg.citya","name":"City A","tenantId":"pg.citya","city":{"code":"CITYA","name":"City A"}},"isActive":true,"auditDetails":{"createdBy":"system-mdms-seed","lastModifiedBy":"system-mdms-seed","createdTime":1763780000000,"lastModifiedTime":1763780000000}}]}"#.into())),
         ("/egov-idgen/id/_generate", (200, r#"{"responseInfo":{"apiId":"digit-quickstart","ver":"1.0","ts":null,"resMsgId":"uief87324","msgId":"smoke","status":"SUCCESSFUL"},"idResponses":[{"id":"SMOKE-2026-11-22-000001"}]}"#.into())),
         ("/localization/messages/v1/_search", (200, r#"{"messages":[{"code":"CORE_COMMON_LOGIN","message":"Login","module":"rainmaker-common","locale":"en_IN"},{"code":"CORE_COMMON_CITY","message":"City","module":"rainmaker-common","locale":"en_IN"}]}"#.into())),
+        // workflow-v2's search answer, shaped as BusinessServiceResponse.
+        ("/egov-workflow-v2/egov-wf/businessservice/_search", (200, r#"{"ResponseInfo":{"apiId":"digit-quickstart","ver":"1.0","ts":null,"resMsgId":"uief87324","msgId":"smoke","status":"successful"},"BusinessServices":[{"tenantId":"pg","uuid":"a1b2","businessService":"PGR","business":"pgr-services","businessServiceSla":432000000,"states":[{"uuid":"s1","state":null,"applicationStatus":null,"isStartState":true,"isTerminateState":false,"actions":[{"uuid":"a1","action":"APPLY","nextState":"s2","roles":["CITIZEN","CSR"]}]},{"uuid":"s2","state":"PENDINGFORASSIGNMENT","applicationStatus":"PENDINGFORASSIGNMENT","isStartState":false,"isTerminateState":false,"actions":[]}]}]}"#.into())),
     ])
 }
 
@@ -81,12 +83,21 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
 }
 
 #[test]
-fn all_four_smoke_checks_pass_against_digit_shaped_answers() {
+fn all_five_smoke_checks_pass_against_digit_shaped_answers() {
     let (base, seen) = fake(digit_routes());
     let http = reqwest::Client::new();
     let results = block_on(smoke(&http, &base, &dev(), "ADMIN", "s3cret-Pass"));
     let names: Vec<&str> = results.iter().map(|r| r.name.as_str()).collect();
-    assert_eq!(names, ["login", "mdms-search", "idgen-generate", "localization-search"]);
+    assert_eq!(
+        names,
+        [
+            "login",
+            "mdms-search",
+            "idgen-generate",
+            "localization-search",
+            "workflow-pgr"
+        ]
+    );
     assert!(results.iter().all(|r| r.ok), "{results:#?}");
     assert_eq!(results[2].detail, "generated SMOKE-2026-11-22-000001");
     let log = seen.lock().unwrap().join("\n");
@@ -100,6 +111,25 @@ fn all_four_smoke_checks_pass_against_digit_shaped_answers() {
         "{log}"
     );
     assert!(log.contains(r#""schemaCode":"tenant.tenants""#));
+    assert_eq!(results[4].detail, "PGR workflow with 2 states");
+}
+
+#[test]
+fn a_missing_pgr_workflow_is_a_named_failure() {
+    let mut routes = digit_routes();
+    routes.insert(
+        "/egov-workflow-v2/egov-wf/businessservice/_search",
+        (200, r#"{"ResponseInfo":null,"BusinessServices":[]}"#.into()),
+    );
+    let (base, _) = fake(routes);
+    let results = block_on(smoke(&reqwest::Client::new(), &base, &dev(), "ADMIN", "x"));
+    let wf = results.iter().find(|r| r.name == "workflow-pgr").unwrap();
+    assert!(!wf.ok);
+    assert!(
+        wf.detail.contains("the pgr-workflow seed did not load"),
+        "{}",
+        wf.detail
+    );
 }
 
 #[test]
