@@ -267,7 +267,7 @@ fn plan_json_has_phases_in_install_order_and_every_image_once() {
     unique.sort_unstable();
     unique.dedup();
     assert_eq!(unique.len(), pulls.len());
-    assert!(pulls.contains(&"docker.io/egovio/egov-user-db:master-fa75ba8"));
+    assert!(pulls.contains(&"docker.io/egovio/egov-user-db:master-d69ce29"));
     assert_eq!(plan["warnings"], serde_json::json!([]), "the dev profile pins k3s");
     assert_eq!(
         plan["phases"][1]["steps"][0]["sha256"],

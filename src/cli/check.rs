@@ -21,9 +21,46 @@ pub struct CheckArgs {
     #[arg(long, value_name = "NAME[,NAME]", value_delimiter = ',')]
     pub ignore_check: Vec<String>,
 
-    /// Skip the DNS and HTTPS reachability probes
+    /// Skip the DNS and HTTPS reachability probes (and the image check)
     #[arg(long)]
     pub offline: bool,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+/// Where `check` and `plan` look the images up (as `pull` would fetch them).
+#[derive(Debug, Default, Args)]
+pub struct RegistryArgs {
+    /// Check docker.io images on this mirror (same repository paths), e.g. http://trainer:5000
+    #[arg(long, value_name = "URL")]
+    pub registry_mirror: Option<String>,
+
+    /// Speak plain HTTP to this registry host (repeatable)
+    #[arg(long, value_name = "HOST")]
+    pub insecure_registry: Vec<String>,
+
+    /// Registry credentials in Docker's config.json format (default: Docker's own)
+    #[arg(long, value_name = "FILE")]
+    pub registry_auth_file: Option<PathBuf>,
+}
+
+impl RegistryArgs {
+    pub(super) fn options(&self, host: &Host) -> Result<crate::images::engine::PullOptions, Report> {
+        super::pull::pull_options(
+            host,
+            crate::images::engine::Platform {
+                os: "linux".into(),
+                arch: "amd64".into(),
+                variant: None,
+            },
+            8,
+            None,
+            self.registry_mirror.as_deref(),
+            self.insecure_registry.clone(),
+            self.registry_auth_file.as_deref(),
+        )
+    }
 }
 
 /// The JSON document `check` prints and saves.
@@ -74,23 +111,11 @@ pub(super) fn summary(p: &Profile) -> ProfileSummary<'_> {
 }
 
 pub fn run(s: &Settings, args: &CheckArgs, host: &Host, printer: &mut Printer) -> Result<Exit, Report> {
-    let (profile, facts, pre) = evaluate(s, &args.ignore_check, args.offline, host, printer)?;
-    let saved = save_preflight(s, host, &profile, &facts, &pre);
-    let doc = CheckDocument {
-        schema: 1,
-        binary_version: env!("CARGO_PKG_VERSION"),
-        generated_at_unix: host
-            .clock
-            .now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
-        profile: summary(&profile),
-        result: if pre.failed() { "fail" } else { "pass" },
-        counts: pre.counts(),
-        checks: &pre.checks,
-        sizing: &pre.sizing,
-        host: &facts,
-    };
+    let probe = args.registry.options(host)?;
+    let (profile, facts, pre) = evaluate(s, &args.ignore_check, args.offline, Some(&probe), host, printer)?;
+    // One document, printed and saved: the same bytes either way.
+    let doc = document(host, &profile, &facts, &pre);
+    let saved = save_json(&s.layout.preflight(), &doc);
     match s.output {
         Output::Json => printer.json(&doc),
         Output::Human => {
@@ -110,6 +135,7 @@ pub(super) fn evaluate(
     s: &Settings,
     ignore: &[String],
     offline: bool,
+    images: Option<&crate::images::engine::PullOptions>,
     host: &Host,
     printer: &mut Printer,
 ) -> Result<(Profile, HostFacts, Preflight), Report> {
@@ -121,7 +147,13 @@ pub(super) fn evaluate(
                 .with_hint(format!("check names: {}", known.join(", "))),
         );
     }
-    let facts = host_facts(s, &profile, offline, host, printer)?;
+    let mut facts = host_facts(s, &profile, offline, host, printer)?;
+    // Host facts read from a file (DIGIT_QUICKSTART_HOST_FACTS) say what
+    // they say about the network too: nothing is probed.
+    let from_file = host.env.var(crate::env_vars::HOST_FACTS).is_some();
+    if let Some(opts) = images.filter(|_| !offline && !from_file) {
+        facts.images = Some(probe_images(s, &profile, &facts, opts)?);
+    }
     let pre = preflight::evaluate(&facts, &profile, ignore);
     Ok((profile, facts, pre))
 }
@@ -176,6 +208,29 @@ pub(super) fn host_facts(
     spinner.finish();
     store_facts(s, profile, host, &mut facts);
     Ok(facts)
+}
+
+/// One manifest HEAD per image (the lock's digests once there is a lock).
+fn probe_images(
+    s: &Settings,
+    profile: &Profile,
+    facts: &HostFacts,
+    opts: &crate::images::engine::PullOptions,
+) -> Result<crate::images::probe::ImagesProbe, Report> {
+    let images: Vec<crate::profile::ImageRef> = profile.images().iter().map(|i| i.reference.clone()).collect();
+    if opts.mirror.is_none() && !facts::registry_resolved(facts.network.as_deref()) {
+        return Ok(crate::images::probe::ImagesProbe {
+            registry: "docker.io".to_owned(),
+            checked: images.len(),
+            unreachable: Some("registry-1.docker.io does not resolve (see registry-dns)".to_owned()),
+            ..Default::default()
+        });
+    }
+    let lock = crate::images::lock::LockFile::read(&s.layout.lock_file(&profile.name))
+        .ok()
+        .flatten();
+    let runtime = super::runtime()?;
+    Ok(runtime.block_on(crate::images::probe::probe(opts, &images, lock.as_ref())))
 }
 
 /// What an earlier pull left, read once: how many Docker Hub manifests the
@@ -234,14 +289,13 @@ fn endpoints(profile: &Profile) -> Vec<(String, Endpoint)> {
 }
 
 /// `preflight.json` in the data dir (check and install both keep it).
-pub(super) fn save_preflight(
-    s: &Settings,
+fn document<'a>(
     host: &Host,
-    profile: &Profile,
-    facts: &HostFacts,
-    pre: &crate::preflight::Preflight,
-) -> Result<PathBuf, IoError> {
-    let doc = CheckDocument {
+    profile: &'a Profile,
+    facts: &'a HostFacts,
+    pre: &'a crate::preflight::Preflight,
+) -> CheckDocument<'a> {
+    CheckDocument {
         schema: 1,
         binary_version: env!("CARGO_PKG_VERSION"),
         generated_at_unix: host
@@ -255,8 +309,17 @@ pub(super) fn save_preflight(
         checks: &pre.checks,
         sizing: &pre.sizing,
         host: facts,
-    };
-    save_json(&s.layout.preflight(), &doc)
+    }
+}
+
+pub(super) fn save_preflight(
+    s: &Settings,
+    host: &Host,
+    profile: &Profile,
+    facts: &HostFacts,
+    pre: &crate::preflight::Preflight,
+) -> Result<PathBuf, IoError> {
+    save_json(&s.layout.preflight(), &document(host, profile, facts, pre))
 }
 
 /// The data dir is a path the user chose: never re-rooted by `--root`.

@@ -123,7 +123,7 @@ pub fn run(s: &Settings, args: &InstallArgs, host: &Host, printer: &mut Printer)
             &mut report,
         );
     }
-    let (mut profile, facts, pre) = super::check::evaluate(s, &args.ignore_check, true, host, printer)?;
+    let (mut profile, facts, pre) = super::check::evaluate(s, &args.ignore_check, true, None, host, printer)?;
     if let Some(url) = &args.mirror {
         use_mirror(&mut profile, url);
     }
@@ -224,7 +224,7 @@ fn k3s_only(
     runtime: &tokio::runtime::Runtime,
     http: reqwest::Client,
 ) -> Result<Exit, Report> {
-    let (profile, facts, pre) = super::check::evaluate(s, &args.ignore_check, true, host, printer)?;
+    let (profile, facts, pre) = super::check::evaluate(s, &args.ignore_check, true, None, host, printer)?;
     stop_on_failed_checks(&pre)?;
     if !prompter(s).confirm(&format!(
         "Install k3s {} as a systemd service on this host?",
@@ -546,7 +546,12 @@ pub(crate) fn use_mirror(profile: &mut crate::profile::Profile, url: &str) {
     let base = url.trim_end_matches('/');
     profile.k3s.url_template = format!("{base}/k3s/{{version}}/{{artifact}}");
     for seed in &mut profile.seeds {
-        if let crate::profile::SeedAction::File(f) = &mut seed.action
+        let file = match &mut seed.action {
+            crate::profile::SeedAction::File(f) => Some(f),
+            crate::profile::SeedAction::Api { file, .. } => file.as_mut(),
+            crate::profile::SeedAction::Job(_) => None,
+        };
+        if let Some(f) = file
             && let crate::profile::Sha256Pin::Pinned(h) = &f.sha256
         {
             f.url = format!("{base}/seed/{h}-{}", crate::deploy::manifests::seed_file_name(&f.url));

@@ -28,13 +28,27 @@ pub struct PlanArgs {
     /// Plan an install from this offline bundle
     #[arg(long, value_name = "FILE", conflicts_with = "mirror")]
     pub bundle: Option<std::path::PathBuf>,
+
+    #[command(flatten)]
+    pub registry: super::check::RegistryArgs,
 }
 
 pub fn run(s: &Settings, args: &PlanArgs, host: &Host, printer: &mut Printer) -> Result<Exit, Report> {
     if args.manifests {
         return manifests(s, host, printer);
     }
-    let (mut profile, facts, pre) = super::check::evaluate(s, &args.ignore_check, args.offline, host, printer)?;
+    // The images are checked where the install would fetch them: a
+    // `serve` mirror speaks the registry protocol too; a bundle has them.
+    let mut registry = args.registry.options(host)?;
+    if let Some(url) = &args.mirror {
+        let serve = super::check::RegistryArgs {
+            registry_mirror: Some(url.clone()),
+            ..Default::default()
+        };
+        registry = serve.options(host)?;
+    }
+    let probe = args.bundle.is_none().then_some(&registry);
+    let (mut profile, facts, pre) = super::check::evaluate(s, &args.ignore_check, args.offline, probe, host, printer)?;
     if let Some(url) = &args.mirror {
         super::install::use_mirror(&mut profile, url);
     }
@@ -71,6 +85,7 @@ fn manifests(s: &Settings, host: &Host, printer: &mut Printer) -> Result<Exit, R
         secrets: None,
         digests: &digests,
         files: &files,
+        public_url: None,
     });
     let ordered = rendered.ordered(&profile);
     match s.output {

@@ -39,6 +39,9 @@ pub struct HostFacts {
     /// Image bytes measured by an earlier pull (lock file and store).
     #[serde(default)]
     pub measured_images: Option<MeasuredImages>,
+    /// Whether each image exists on its registry (None when not probed).
+    #[serde(default)]
+    pub images: Option<crate::images::probe::ImagesProbe>,
 }
 
 /// The profile's images as the lock file records them.
@@ -231,10 +234,11 @@ pub fn gather(host: &Host, req: &FactsRequest) -> HostFacts {
             }),
         pulls_needed: 0,
         measured_images: None,
+        images: None,
     }
 }
 
-fn registry_resolved(network: Option<&[Reachability]>) -> bool {
+pub fn registry_resolved(network: Option<&[Reachability]>) -> bool {
     network.is_some_and(|n| n.iter().any(|r| r.host == "registry-1.docker.io" && r.dns.is_ok()))
 }
 

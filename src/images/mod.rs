@@ -5,6 +5,7 @@ pub mod auth;
 pub mod engine;
 pub mod export;
 pub mod lock;
+pub mod probe;
 pub mod progress;
 pub mod ratelimit;
 pub mod store;

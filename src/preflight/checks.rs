@@ -28,6 +28,7 @@ pub(super) const TRAILING_IDS: &[&str] = &[
     "registry-https",
     "k3s-download",
     "registry-quota",
+    "images",
     "sizing",
 ];
 
@@ -49,6 +50,7 @@ pub(super) fn all(facts: &HostFacts, profile: &Profile, sizing: &Sizing) -> Vec<
     out.extend(ports(facts, profile));
     out.extend(network(facts));
     out.push(quota(facts));
+    out.push(images(facts));
     out.push(sizing_check(sizing));
     out
 }
@@ -451,6 +453,60 @@ fn network(f: &HostFacts) -> Vec<CheckResult> {
         None => CheckResult::new("k3s-download", Status::Info, "no k3s download host to probe"),
     };
     vec![dns, https, k3s]
+}
+
+/// Every image tag (or locked digest) exists on its registry.
+fn images(f: &HostFacts) -> CheckResult {
+    let id = "images";
+    let Some(p) = &f.images else {
+        return CheckResult::new(
+            id,
+            Status::Info,
+            "images not checked (offline, or all already in the image store)",
+        );
+    };
+    if !p.missing.is_empty() {
+        let what = if p.by_digest { "locked digests" } else { "tags" };
+        let lines: Vec<String> = p
+            .missing
+            .iter()
+            .map(|m| format!("{} ({} {} not found)", m.image, m.what, m.wanted))
+            .collect();
+        return CheckResult::new(
+            id,
+            Status::Fail,
+            format!(
+                "{} of {} image {what} do not exist on {}: {}",
+                p.missing.len(),
+                p.checked,
+                p.registry,
+                lines.join("; ")
+            ),
+        )
+        .hint(
+            "pin tags that exist in a copy of the profile (`--profile FILE`); for a locked digest the registry no longer has, `digit-quickstart pull` resolves the tags again and writes a new lock, or install from a bundle that has it",
+        );
+    }
+    if let Some(why) = &p.unreachable {
+        return CheckResult::new(
+            id,
+            Status::Warn,
+            format!(
+                "could not ask {} whether the {} images exist: {why}",
+                p.registry, p.checked
+            ),
+        )
+        .hint("offline: install from a bundle or a `serve` mirror; otherwise check DNS and the proxy");
+    }
+    let what = if p.by_digest { "locked digest" } else { "tag" };
+    CheckResult::new(
+        id,
+        Status::Pass,
+        format!(
+            "all {} images exist on {} (by {what}, manifest HEADs, no pull quota used)",
+            p.checked, p.registry
+        ),
+    )
 }
 
 /// Docker Hub's remaining anonymous pulls against what this install needs.

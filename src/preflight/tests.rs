@@ -410,3 +410,44 @@ fn after_a_pull_disk_sizing_uses_the_measured_bytes_and_what_is_already_stored()
     assert_eq!(measured.images.unpacked, ((2u64 << 30) as f64 * ratio) as u64);
     assert!(measured.filesystems[0].needed < estimate.filesystems[0].needed);
 }
+
+#[test]
+fn images_fail_naming_each_missing_tag_or_digest_and_warn_when_not_asked() {
+    use crate::images::probe::{ImagesProbe, MissingImage};
+    let mut f = ready();
+    assert_eq!(status_of(&f, "images"), Status::Pass);
+    let missing = |image: &str, what: &str, wanted: &str| MissingImage {
+        image: image.into(),
+        what: what.into(),
+        wanted: wanted.into(),
+    };
+    f.images = Some(ImagesProbe {
+        registry: "docker.io".into(),
+        checked: 36,
+        by_digest: false,
+        missing: vec![
+            missing("docker.io/egovio/a:v1", "tag", "v1"),
+            missing("docker.io/egovio/b:v2", "tag", "v2"),
+        ],
+        unreachable: None,
+    });
+    let c = check_of(&f, "images");
+    assert_eq!(c.status, Status::Fail);
+    assert_eq!(
+        c.summary,
+        "2 of 36 image tags do not exist on docker.io: docker.io/egovio/a:v1 (tag v1 not found); docker.io/egovio/b:v2 (tag v2 not found)"
+    );
+    assert!(c.hint.unwrap().contains("pin tags that exist"));
+    // A missing image outweighs a registry that answered only in part.
+    f.images.as_mut().unwrap().unreachable = Some("timeout".into());
+    assert_eq!(status_of(&f, "images"), Status::Fail);
+    f.images.as_mut().unwrap().missing.clear();
+    let c = check_of(&f, "images");
+    assert_eq!(c.status, Status::Warn);
+    assert!(
+        c.summary
+            .contains("could not ask docker.io whether the 36 images exist: timeout")
+    );
+    f.images = None;
+    assert_eq!(status_of(&f, "images"), Status::Info);
+}
