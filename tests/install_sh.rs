@@ -133,7 +133,7 @@ fn a_missing_checksum_entry_or_release_url_is_an_error() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("DIGIT_QUICKSTART_RELEASE_URL is not set"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no release URL"));
     assert_eq!(std::fs::read_dir(prefix.path()).unwrap().count(), 0);
 }
 
