@@ -31,24 +31,11 @@ pub struct Template {
     pub machine_id: String,
 }
 
+/// The first-boot unit (assets/), for a binary installed at `binary`.
 pub fn unit_text(binary: &str) -> String {
-    format!(
-        "# Managed by digit-quickstart: gives a clone of a golden image its own identity.\n\
-[Unit]\n\
-Description=digit-quickstart: new identity for a cloned VM\n\
-DefaultDependencies=no\n\
-After=local-fs.target\n\
-Before=k3s.service network-pre.target\n\
-Wants=network-pre.target\n\
-ConditionPathExists={MARKER}\n\
-\n\
-[Service]\n\
-Type=oneshot\n\
-ExecStart={binary} golden-firstboot\n\
-RemainAfterExit=yes\n\
-\n\
-[Install]\n\
-WantedBy=multi-user.target\n"
+    include_str!("../assets/digit-quickstart-firstboot.service").replace(
+        "ExecStart=/usr/local/bin/digit-quickstart ",
+        &format!("ExecStart={binary} "),
     )
 }
 
@@ -147,4 +134,18 @@ pub fn first_boot(fs: &dyn Fs, random_hex: &dyn Fn(usize) -> String) -> std::io:
     // Done: the marker goes, so later boots leave the identity alone.
     fs.remove_file(Path::new(MARKER))?;
     Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_unit_asset_names_the_marker_and_takes_the_binary_path() {
+        let text = super::unit_text("/opt/dq");
+        assert!(
+            text.contains(&format!("ConditionPathExists={}\n", super::MARKER)),
+            "{text}"
+        );
+        assert!(text.contains("ExecStart=/opt/dq golden-firstboot\n"), "{text}");
+        assert!(!text.contains("/usr/local/bin/digit-quickstart"));
+    }
 }

@@ -87,38 +87,15 @@ pub fn registries_yaml(s: &K3sSettings) -> Option<String> {
     Some(out)
 }
 
-/// The systemd unit; `binary` is `/usr/local/bin/k3s` on a real host.
+/// The systemd unit (assets/k3s.service, written for the default paths);
+/// `binary` is `/usr/local/bin/k3s` on a real host.
 pub fn unit(binary: &str, env_file: &str) -> String {
-    format!(
-        "{OUR_UNIT_MARKER}: rewritten on every install.
-[Unit]
-Description=k3s (Kubernetes) for digit-quickstart
-Documentation=https://docs.k3s.io
-Wants=network-online.target
-After=network-online.target
-
-[Service]
-# k3s tells systemd when it is ready.
-Type=notify
-EnvironmentFile=-{env_file}
-# containerd shims must outlive a k3s restart, or every pod restarts with it.
-KillMode=process
-Delegate=yes
-LimitNOFILE=1048576
-LimitNPROC=infinity
-LimitCORE=infinity
-TasksMax=infinity
-TimeoutStartSec=0
-Restart=always
-RestartSec=5s
-ExecStartPre=-/sbin/modprobe br_netfilter
-ExecStartPre=-/sbin/modprobe overlay
-ExecStart={binary} server
-
-[Install]
-WantedBy=multi-user.target
-"
-    )
+    include_str!("../../assets/k3s.service")
+        .replace(
+            "EnvironmentFile=-/etc/systemd/system/k3s.service.env",
+            &format!("EnvironmentFile=-{env_file}"),
+        )
+        .replace("ExecStart=/usr/local/bin/k3s ", &format!("ExecStart={binary} "))
 }
 
 /// The unit's environment file (mode 0600: proxies can carry credentials).
@@ -236,5 +213,15 @@ mod tests {
             format!("{OUR_UNIT_MARKER}: rewritten on every install.\nHTTPS_PROXY=http://proxy:3128\n")
         );
         assert!(unit("/usr/local/bin/k3s", "/etc/systemd/system/k3s.service.env").starts_with(OUR_UNIT_MARKER));
+    }
+
+    #[test]
+    fn the_unit_asset_is_written_for_the_install_paths_and_other_paths_are_substituted() {
+        let asset = include_str!("../../assets/k3s.service");
+        assert_eq!(unit(crate::k3s::BINARY, crate::k3s::UNIT_ENV), asset);
+        let moved = unit("/opt/k3s", "/run/k3s.env");
+        assert!(moved.contains("ExecStart=/opt/k3s server\n"), "{moved}");
+        assert!(moved.contains("EnvironmentFile=-/run/k3s.env\n"), "{moved}");
+        assert!(!moved.contains("/usr/local/bin/k3s"));
     }
 }

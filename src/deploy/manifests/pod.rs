@@ -361,8 +361,11 @@ pub(super) fn deployment(
 
 /// Our own nginx site for the UI image: serve /digit-ui, inject the mounted
 /// globalConfigs.js instead of the S3-hosted one the Helm env files use.
+/// The seed Job's script (assets/seed-sql.sh, shellchecked with the rest).
+const SEED_SQL: &str = include_str!("../../../assets/seed-sql.sh");
+
 pub(super) fn ui_nginx_config(p: &Profile) -> Manifest {
-    let conf = "server {\n  listen 80;\n  underscores_in_headers on;\n  location /digit-ui {\n    root /var/web;\n    index index.html;\n    try_files $uri $uri/ /digit-ui/index.html;\n    sub_filter_once on;\n    sub_filter_types text/html;\n    sub_filter '</head>' '<script src=\"/digit-ui/globalConfigs.js\"></script></head>';\n  }\n}\n";
+    let conf = include_str!("../../../assets/digit-ui-nginx.conf");
     let cm = ConfigMap {
         metadata: meta(p, UI_NGINX, Some("digit-ui")),
         data: Some(BTreeMap::from([("default.conf".to_owned(), conf.to_owned())])),
@@ -402,25 +405,26 @@ pub(super) fn sql_seed_pod(
         .flat_map(|c| c.images.iter())
         .find(|i| i.reference.repository().ends_with("/postgres"))?;
     let file = seed_file_name(&f.url);
-    let mut script = String::from("set -e\n");
+    let vars: Vec<String> = f.vars.iter().map(|(k, v)| format!("-v {k}={v}")).collect();
+    let mut env_vars = vec![
+        env("SEED_FILE", &format!("/seed/{file}")),
+        env("PGHOST", "postgres"),
+        env("PGDATABASE", "egov"),
+        secret_env("PGUSER", "db/username"),
+        secret_env("PGPASSWORD", "db/password"),
+    ];
     if let Some(table) = &f.wait_for_table {
-        script.push_str(&format!(
-            "for i in $(seq 1 100); do\n  [ \"$(psql -tAc \"SELECT to_regclass('public.{table}') IS NOT NULL\")\" = t ] && break\n  echo \"waiting for table {table}\"; sleep 3\ndone\n"
-        ));
+        env_vars.push(env("WAIT_FOR_TABLE", table));
     }
-    let vars: String = f.vars.iter().map(|(k, v)| format!(" -v {k}={v}")).collect();
-    script.push_str(&format!("psql -v ON_ERROR_STOP=1{vars} -f /seed/{file}\n"));
+    if !vars.is_empty() {
+        env_vars.push(env("PSQL_VARS", &vars.join(" ")));
+    }
     let container = Container {
         name: "seed".into(),
         image: Some(image_ref(postgres.reference.as_str(), digests)),
         image_pull_policy: Some("IfNotPresent".into()),
-        command: Some(vec!["sh".into(), "-c".into(), script]),
-        env: Some(vec![
-            env("PGHOST", "postgres"),
-            env("PGDATABASE", "egov"),
-            secret_env("PGUSER", "db/username"),
-            secret_env("PGPASSWORD", "db/password"),
-        ]),
+        command: Some(vec!["sh".into(), "-c".into(), SEED_SQL.into()]),
+        env: Some(env_vars),
         volume_mounts: Some(vec![VolumeMount {
             name: "seed".into(),
             mount_path: "/seed".into(),

@@ -128,11 +128,20 @@ fn sql_seeds_wait_for_their_table_and_pass_psql_variables() {
         public_url: None,
     });
     let job = &r.jobs["localization-messages"].object;
-    let script = job["spec"]["template"]["spec"]["containers"][0]["command"][2]
-        .as_str()
-        .unwrap();
-    assert!(script.contains("to_regclass('public.message')"), "{script}");
-    assert!(script.contains("psql -v ON_ERROR_STOP=1 -v tenant_id=pg -f /seed/localization-seed.sql"));
+    let container = &job["spec"]["template"]["spec"]["containers"][0];
+    // The script is assets/seed-sql.sh; what it runs comes from the env.
+    assert_eq!(container["command"][2], include_str!("../../../assets/seed-sql.sh"));
+    let env: BTreeMap<String, String> = container["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| Some((e["name"].as_str()?.to_owned(), e["value"].as_str()?.to_owned())))
+        .collect();
+    assert_eq!(env["WAIT_FOR_TABLE"], "message");
+    assert_eq!(env["PSQL_VARS"], "-v tenant_id=pg");
+    assert_eq!(env["SEED_FILE"], "/seed/localization-seed.sql");
+    let tenant = &r.jobs["mdms-tenant"].object["spec"]["template"]["spec"]["containers"][0]["env"];
+    assert!(!tenant.to_string().contains("PSQL_VARS"), "no variables, no PSQL_VARS");
     let cm = r.base.iter().find(|m| m.name == "seed-localization-messages").unwrap();
     assert_eq!(cm.object["data"]["localization-seed.sql"], "SELECT 1;");
     // Jobs carry a hash of their pod template; a different template, a different hash.
