@@ -305,6 +305,18 @@ fn an_invalid_profile_file_exits_2_naming_file_line_and_column() {
         json["error"].as_str().unwrap().contains(&format!("my.yaml:{line}:")),
         "{json}"
     );
+    // install says so first: nothing about the host or the network before it.
+    for command in [
+        &["install", "--yes"][..],
+        &["install", "--only", "k3s", "--yes"],
+        &["check"],
+    ] {
+        let out = bin().args(command).arg("--profile").arg(&path).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = stderr(&out);
+        assert!(err.starts_with("error: "), "{command:?}: {err}");
+        assert!(!err.contains("Inspecting"), "{command:?}: {err}");
+    }
 }
 
 #[test]

@@ -91,7 +91,7 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Pull the profile's images (or the named ones) into the local store
     Pull(pull::PullArgs),
-    /// Install k3s and deploy DIGIT (today: `install --only k3s`)
+    /// Install k3s, pull and import the images, deploy and seed DIGIT, check it (resumable)
     Install(install::InstallArgs),
     /// Show the state of k3s and every DIGIT component, with health and smoke checks
     Status(status::StatusArgs),

@@ -1,6 +1,6 @@
 //! The individual checks. Thresholds come from the profile's `host` section.
 
-use crate::host::facts::{HostFacts, PortState};
+use crate::host::facts::{self, HostFacts, PortState};
 use crate::profile::Profile;
 use crate::profile::quantity::human_bytes;
 
@@ -29,6 +29,7 @@ pub(super) const TRAILING_IDS: &[&str] = &[
     "k3s-download",
     "registry-quota",
     "images",
+    "k3s-support",
     "sizing",
 ];
 
@@ -51,6 +52,7 @@ pub(super) fn all(facts: &HostFacts, profile: &Profile, sizing: &Sizing) -> Vec<
     out.extend(network(facts));
     out.push(quota(facts));
     out.push(images(facts));
+    out.push(k3s_support(facts, profile));
     out.push(sizing_check(sizing));
     out
 }
@@ -453,6 +455,75 @@ fn network(f: &HostFacts) -> Vec<CheckResult> {
         None => CheckResult::new("k3s-download", Status::Info, "no k3s download host to probe"),
     };
     vec![dns, https, k3s]
+}
+
+/// The pinned k3s minor against its upstream end of life (dates from the
+/// profile): a warning from 60 days before.
+fn k3s_support(f: &HostFacts, profile: &Profile) -> CheckResult {
+    let id = "k3s-support";
+    let version = &profile.k3s.version;
+    let minor: String = version
+        .trim_start_matches('v')
+        .split('.')
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(".");
+    let Some(s) = &profile.k3s.support else {
+        return CheckResult::new(
+            id,
+            Status::Info,
+            format!("the profile gives no support dates for k3s {version}"),
+        );
+    };
+    let (Some(today), Some(eol), Some(maintenance)) = (
+        f.today.as_deref().and_then(facts::days_from_date),
+        facts::days_from_date(&s.end_of_life),
+        facts::days_from_date(&s.maintenance_from),
+    ) else {
+        return CheckResult::new(
+            id,
+            Status::Info,
+            "support window not checked (no date, or the profile's dates are not YYYY-MM-DD)",
+        );
+    };
+    let left = eol - today;
+    let upgrade =
+        "a newer release of digit-quickstart (or profile) pins a supported k3s; `digit-quickstart upgrade` moves to it";
+    if left < 0 {
+        CheckResult::new(
+            id,
+            Status::Warn,
+            format!(
+                "k3s {version}: Kubernetes {minor} reached upstream end of life on {} (no more security fixes)",
+                s.end_of_life
+            ),
+        )
+        .hint(upgrade)
+    } else if left <= 60 {
+        CheckResult::new(
+            id,
+            Status::Warn,
+            format!(
+                "k3s {version}: Kubernetes {minor} reaches upstream end of life on {} ({left} days)",
+                s.end_of_life
+            ),
+        )
+        .hint(upgrade)
+    } else {
+        let phase = if today >= maintenance {
+            "in maintenance"
+        } else {
+            "supported"
+        };
+        CheckResult::new(
+            id,
+            Status::Pass,
+            format!(
+                "k3s {version}: Kubernetes {minor} {phase} upstream until {} ({left} days)",
+                s.end_of_life
+            ),
+        )
+    }
 }
 
 /// Every image tag (or locked digest) exists on its registry.

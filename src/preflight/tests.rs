@@ -451,3 +451,56 @@ fn images_fail_naming_each_missing_tag_or_digest_and_warn_when_not_asked() {
     f.images = None;
     assert_eq!(status_of(&f, "images"), Status::Info);
 }
+
+#[test]
+fn k3s_support_warns_from_60_days_before_end_of_life_and_after_it() {
+    let mut f = ready();
+    for (today, want, words) in [
+        (
+            "2026-11-30",
+            Status::Pass,
+            "supported upstream until 2027-06-28 (210 days)",
+        ),
+        (
+            "2027-04-28",
+            Status::Pass,
+            "in maintenance upstream until 2027-06-28 (61 days)",
+        ),
+        (
+            "2027-04-29",
+            Status::Warn,
+            "reaches upstream end of life on 2027-06-28 (60 days)",
+        ),
+        (
+            "2027-05-01",
+            Status::Warn,
+            "reaches upstream end of life on 2027-06-28 (58 days)",
+        ),
+        ("2027-06-28", Status::Warn, "(0 days)"),
+        ("2027-06-29", Status::Warn, "reached upstream end of life on 2027-06-28"),
+    ] {
+        f.today = Some(today.into());
+        let c = check_of(&f, "k3s-support");
+        assert_eq!(c.status, want, "{today}: {}", c.summary);
+        assert!(c.summary.contains(words), "{today}: {}", c.summary);
+    }
+    f.today = None;
+    assert_eq!(status_of(&f, "k3s-support"), Status::Info);
+}
+
+#[test]
+fn dates_convert_both_ways() {
+    use crate::host::facts::{date_of, days_from_date};
+    for date in ["1970-01-01", "2000-02-29", "2026-11-30", "2027-06-28", "2100-03-01"] {
+        let days = days_from_date(date).unwrap();
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(days as u64 * 86_400 + 3_600);
+        assert_eq!(date_of(t), date);
+    }
+    assert_eq!(days_from_date("1970-01-02"), Some(1));
+    assert_eq!(
+        days_from_date("2027-6-28").map(|d| d - days_from_date("2026-11-30").unwrap()),
+        Some(210)
+    );
+    assert_eq!(days_from_date("2027-13-01"), None);
+    assert_eq!(days_from_date("tomorrow"), None);
+}

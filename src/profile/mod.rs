@@ -16,8 +16,8 @@ pub use image::ImageRef;
 pub use quantity::{Bytes, MilliCpu};
 pub use schema::{
     Amount, Artifact, ComponentKind, DigitRelease, Eviction, Health, HostRequirements, Image, ImageRole, K3s,
-    K3sArtifacts, Limits, MinRecommended, OsSupport, Resources, SeedFile, SeedFileKind, SeedJob, Sha256Pin, UNPINNED,
-    Volume,
+    K3sArtifacts, K3sSupport, Limits, MinRecommended, OsSupport, Resources, SeedFile, SeedFileKind, SeedJob, Sha256Pin,
+    UNPINNED, Volume,
 };
 
 /// The secrets `install` generates, as `secret/key`; profiles reference them

@@ -158,6 +158,18 @@ pub struct K3s {
     pub disable: Vec<String>,
     /// Per architecture (`amd64`, `arm64`): the artifacts to download.
     pub artifacts: std::collections::BTreeMap<String, K3sArtifacts>,
+    /// Upstream support of this Kubernetes minor; `check` warns 60 days
+    /// before the end.
+    #[serde(default)]
+    pub support: Option<K3sSupport>,
+}
+
+/// Dates as `YYYY-MM-DD` (kubernetes.io/releases).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct K3sSupport {
+    pub maintenance_from: String,
+    pub end_of_life: String,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
