@@ -11,235 +11,13 @@
 mod support;
 
 use std::collections::HashMap;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use support::cluster::{FakeCluster, fake_digit, node_list, point_seeds_nowhere, with_local_seeds};
-use support::control_plane::ControlPlane;
-use support::k8s::fixture;
-use support::{Containerd, Format, Proxy, Pusher, Registry, layer};
-
-const SYSTEMCTL: &str = r#"#!/bin/sh
-# systemctl stand-in: records each call; enable/restart "start k3s" by writing
-# its kubeconfig (pointing at the test's cluster) below the test root.
-echo "$*" >> "$STUB_DIR/systemctl.log"
-case "$1" in
-  is-active) if [ -f "$STUB_DIR/active" ]; then echo active; else echo inactive; exit 3; fi ;;
-  is-enabled) if [ -f "$STUB_DIR/active" ]; then echo enabled; else echo disabled; exit 1; fi ;;
-  enable|restart)
-    mkdir -p "$STUB_ROOT/etc/rancher/k3s"
-    cp "$STUB_DIR/kubeconfig" "$STUB_ROOT/etc/rancher/k3s/k3s.yaml"
-    touch "$STUB_DIR/active" ;;
-esac
-exit 0
-"#;
-
-struct World {
-    dir: tempfile::TempDir,
-    root: PathBuf,
-    data: PathBuf,
-    stubs: PathBuf,
-    profile: PathBuf,
-    api: Api,
-    _registry: Registry,
-    proxy: Proxy,
-    containerd: Containerd,
-    digit: String,
-}
-
-/// The cluster the k3s stand-in "starts".
-enum Api {
-    Real(Box<ControlPlane>),
-    Fake(FakeCluster),
-}
-
-impl World {
-    fn cp(&self) -> &ControlPlane {
-        match &self.api {
-            Api::Real(cp) => cp,
-            Api::Fake(_) => panic!("this test runs on the fake API"),
-        }
-    }
-
-    fn fake(&self) -> &FakeCluster {
-        match &self.api {
-            Api::Fake(f) => f,
-            Api::Real(_) => panic!("this test runs on the real control plane"),
-        }
-    }
-}
-
-fn world() -> World {
-    world_on(true)
-}
-
-/// With the stateful fake API instead of the real control plane.
-fn world_with_fake_api() -> World {
-    world_on(false)
-}
-
-fn world_on(real: bool) -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("root");
-    let data = dir.path().join("data");
-    let stubs = dir.path().join("stubs");
-    let media = dir.path().join("media");
-    for d in [&root.join("etc/rancher/k3s"), &stubs, &media, &root.join("root")] {
-        std::fs::create_dir_all(d).unwrap();
-    }
-    std::fs::write(root.join("etc/passwd"), "root:x:0:0::/root:/bin/sh\n").unwrap();
-    let systemctl = stubs.join("systemctl");
-    std::fs::write(&systemctl, SYSTEMCTL).unwrap();
-    std::fs::set_permissions(&systemctl, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let (binary, airgap) = (b"k3s stand-in binary".to_vec(), b"k3s air-gap images".to_vec());
-    std::fs::write(media.join("k3s"), &binary).unwrap();
-    std::fs::write(media.join("k3s-airgap-images-amd64.tar.zst"), &airgap).unwrap();
-
-    // A tiny image on the real registry for every image of the profile.
-    let registry = Registry::start();
-    let pusher = Pusher::new(&registry);
-    let dev_text = support::k8s::dev_profile_pinned_to(&binary, &airgap);
-    let dev = digit_quickstart::profile::parse(&dev_text, "dev").unwrap();
-    let base = layer(7, 4096);
-    for (i, image) in dev.images().iter().enumerate() {
-        let r = image.reference.as_str().trim_start_matches("docker.io/").to_owned();
-        let (repo, tag) = r.rsplit_once(':').unwrap();
-        pusher.image(
-            repo,
-            Some(tag),
-            &[base.clone(), layer(100 + i as u64, 512)],
-            Format::Oci,
-            "amd64",
-        );
-    }
-    let proxy = Proxy::start(&registry.host);
-
-    let profile = dir.path().join("dev.yaml");
-    std::fs::write(&profile, with_local_seeds(&dev_text)).unwrap();
-
-    let api = if real {
-        let cp = ControlPlane::start();
-        cp.write_kubeconfig(&stubs.join("kubeconfig"));
-        Api::Real(Box::new(cp))
-    } else {
-        Api::Fake(fake_api(dir.path(), &stubs))
-    };
-    let containerd = Containerd::start();
-    let digit = fake_digit(&dev, data.join("secrets/dev.env"));
-    World {
-        dir,
-        root,
-        data,
-        stubs,
-        profile,
-        api,
-        _registry: registry,
-        proxy,
-        containerd,
-        digit,
-    }
-}
-
-/// The k3s-came-up answers of the stateful fake API.
-fn fake_api(dir: &Path, stubs: &Path) -> FakeCluster {
-    let cluster = FakeCluster::start();
-    for (path, file) in [
-        ("/api/v1/nodes/digit-vm", "node-ready.json"),
-        (
-            "/apis/apps/v1/namespaces/kube-system/deployments/coredns",
-            "coredns-available.json",
-        ),
-        (
-            "/apis/storage.k8s.io/v1/storageclasses/local-path",
-            "storageclass-local-path.json",
-        ),
-        (
-            "/apis/apps/v1/namespaces/kube-system/deployments/traefik",
-            "traefik-available.json",
-        ),
-    ] {
-        cluster.script(&format!("GET {path}"), vec![(200, fixture(file))]);
-    }
-    cluster.script("GET /readyz", vec![(200, "ok".into())]);
-    cluster.script("GET /api/v1/nodes", vec![(200, node_list())]);
-    cluster.script(
-        "POST /api/v1/namespaces/egov/services/egov-user:8080/proxy/user/users/_createnovalidate",
-        vec![
-            (200, r#"{"user":[{"userName":"ADMIN"}]}"#.into()),
-            (
-                400,
-                r#"{"Errors":[{"code":"DuplicateUserName","message":"exists"}]}"#.into(),
-            ),
-        ],
-    );
-    cluster.script(
-        "POST /api/v1/namespaces/egov/services/egov-workflow-v2:8080/proxy/egov-workflow-v2/egov-wf/businessservice/_create",
-        vec![(200, r#"{"ResponseInfo":null,"BusinessServices":[]}"#.into())],
-    );
-    std::fs::copy(cluster.kubeconfig(dir), stubs.join("kubeconfig")).unwrap();
-    cluster
-}
-
-/// `program` with the test world's environment and nothing else.
-fn environment(w: &World, program: &str) -> Command {
-    let mut cmd = Command::new(program);
-    let path = format!("{}:{}", w.stubs.display(), std::env::var("PATH").unwrap_or_default());
-    cmd.env_clear()
-        .env("PATH", path)
-        .env("HOME", w.root.join("root"))
-        .env("STUB_DIR", &w.stubs)
-        .env("STUB_ROOT", &w.root)
-        .env(
-            "DIGIT_QUICKSTART_HOST_FACTS",
-            format!("{}/tests/fixtures/host-ready.json", env!("CARGO_MANIFEST_DIR")),
-        )
-        .env("DIGIT_QUICKSTART_INGRESS_URL", &w.digit)
-        .env("DIGIT_QUICKSTART_POLL_MS", "20")
-        .env("DIGIT_QUICKSTART_RETRY_BASE_MS", "5")
-        .env(
-            "DIGIT_QUICKSTART_CTR",
-            format!("ctr --address {}", w.containerd.socket.display()),
-        );
-    cmd
-}
-
-/// `install` in the test world, from its mirror and artifacts.
-fn command(w: &World, extra: &[&str]) -> Command {
-    let mut cmd = environment(w, env!("CARGO_BIN_EXE_digit-quickstart"));
-    cmd.arg("--root")
-        .arg(&w.root)
-        .arg("--data-dir")
-        .arg(&w.data)
-        .args(["install", "--yes", "--profile"])
-        .arg(&w.profile)
-        .arg("--k3s-artifacts")
-        .arg(w.dir.path().join("media"))
-        .arg("--registry-mirror")
-        .arg(format!("http://{}", w.proxy.host))
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
-}
-
-fn install(w: &World, extra: &[&str]) -> Output {
-    command(w, extra).output().unwrap()
-}
-
-fn text(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn journal_steps(data: &Path) -> Vec<String> {
-    let j: serde_json::Value = serde_json::from_slice(&std::fs::read(data.join("journal.json")).unwrap()).unwrap();
-    j["steps"].as_object().unwrap().keys().cloned().collect()
-}
+use support::Containerd;
+use support::cluster::point_seeds_nowhere;
+use support::world::{World, command, environment, install, journal_steps, text, world, world_with_fake_api};
 
 #[test]
 fn one_command_installs_everything_and_a_second_run_changes_nothing() {
@@ -1191,4 +969,47 @@ fn sigint_mid_pull_and_sigkill_mid_deploy_also_leave_a_state_the_next_run_comple
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(stderr.contains("skipped 3 completed steps"), "{stderr}");
+}
+
+#[test]
+fn drop_store_frees_the_store_after_a_checked_import_and_re_runs_need_no_pull() {
+    let w = world();
+    let out = install(&w, &["--drop-store"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stderr.contains("image store dropped ("), "{stderr}");
+    let blobs = w.data.join("store/blobs/sha256");
+    assert!(!blobs.exists(), "the store's blobs are gone");
+    assert!(w.data.join("store/dropped.json").exists());
+    assert!(w.data.join("dev.lock").exists(), "the lock file stays");
+
+    // A re-run: containerd still has every locked digest, nothing is pulled.
+    let registry_before = w.proxy.seen.lock().unwrap().len();
+    let out = install(&w, &["--drop-store"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("skipped 4 completed steps"), "{stderr}");
+    assert_eq!(
+        w.proxy.seen.lock().unwrap().len(),
+        registry_before,
+        "no registry request"
+    );
+
+    // containerd loses an image: the import says what happened and what to do.
+    let gone = "docker.io/egovio/egov-otp:v2.9.2-4a60f20";
+    let rm = w.containerd.ctr(&["images", "rm", gone]);
+    assert!(rm.status.success(), "{}", String::from_utf8_lossy(&rm.stderr));
+    let out = install(&w, &[]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "containerd lacks {gone} and the image store does not have it either"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: the image store was dropped (install --drop-store)"),
+        "{stderr}"
+    );
 }

@@ -175,6 +175,11 @@ mod lifecycle {
     }
 
     impl Runner for Systemd {
+        fn output_fed(&self, cmd: &Cmd, feed: digit_quickstart::host::Feed<'_>) -> Result<CmdOutput, CmdError> {
+            let _ = feed(&mut std::io::sink());
+            self.output(cmd)
+        }
+
         fn output(&self, cmd: &Cmd) -> Result<CmdOutput, CmdError> {
             let argv = cmd.argv();
             self.log.lock().unwrap().push(argv.clone());

@@ -245,20 +245,29 @@ fn store_facts(s: &Settings, profile: &Profile, host: &Host, facts: &mut HostFac
         .filter(|i| i.reference.registry() == "docker.io")
         .filter(|i| !locked(i.reference.as_str()).is_some_and(|e| view.blobs.contains(&e.manifest.digest)))
         .count();
+    let store = crate::images::store::Store::new(s.layout.store());
     facts.measured_images = (|| {
         let mut seen = std::collections::HashSet::new();
         let mut m = facts::MeasuredImages::default();
+        let mut unpacked = Some(0u64);
         for image in profile.images() {
             let l = locked(image.reference.as_str())?;
             for d in std::iter::once(&l.config).chain(l.layers.iter()) {
                 if seen.insert(d.digest.clone()) {
                     m.compressed += d.size;
-                    if !view.blobs.contains(&d.digest) {
+                    let here = view.blobs.contains(&d.digest);
+                    if !here {
                         m.missing += d.size;
                     }
+                    let size = here
+                        .then(|| store.blob_path(&d.digest).ok())
+                        .flatten()
+                        .and_then(|p| crate::images::store::unpacked_size(&p, d));
+                    unpacked = unpacked.zip(size).map(|(a, b)| a + b);
                 }
             }
         }
+        m.unpacked = unpacked;
         Some(m)
     })();
 }

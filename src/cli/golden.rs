@@ -59,6 +59,7 @@ pub fn prepare(s: &Settings, args: &PrepareGoldenArgs, host: &Host, printer: &mu
         bundle: args.bundle.clone(),
         source: None,
         no_deploy: !args.with_digit,
+        drop_store: false,
     };
     let exit = super::install::run(s, &install, host, printer)?;
     if exit != Exit::Success {

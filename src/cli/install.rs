@@ -74,6 +74,13 @@ pub struct InstallArgs {
     /// k3s and images only (prepare-golden without DIGIT).
     #[arg(skip)]
     pub no_deploy: bool,
+
+    /// Once k3s has every image (digests checked), delete the image store to
+    /// free its space. You lose: `bundle create` and `serve` (they copy from
+    /// it), and `reset --redeploy` or a re-import without network (the images
+    /// would be fetched again); k3s keeps running from its own copy
+    #[arg(long)]
+    pub drop_store: bool,
 }
 
 pub fn run(s: &Settings, args: &InstallArgs, host: &Host, printer: &mut Printer) -> Result<Exit, Report> {
@@ -253,7 +260,7 @@ fn k3s_only(
 }
 
 /// `k3s ctr`, or the test override (a containerd of the test's own).
-fn ctr_command(host: &Host) -> Vec<String> {
+pub(super) fn ctr_command(host: &Host) -> Vec<String> {
     match host.env.var(crate::env_vars::CTR) {
         Some(v) if !v.trim().is_empty() => v.split_whitespace().map(str::to_owned).collect(),
         _ => vec![
@@ -338,6 +345,7 @@ fn orchestrate(
             node_memory,
         },
         deploy_stage: !args.no_deploy,
+        drop_store: args.drop_store,
     };
     let result = runtime.block_on(crate::install::run(&req, &ui, report));
     pull_display.clear();
@@ -468,6 +476,7 @@ pub(super) fn redeploy(
         mirror: None,
         source: None,
         no_deploy: false,
+        drop_store: false,
     };
     let mut report = RunReport::new(profile, crate::logging::stamp(host.clock.now()), "local".into());
     orchestrate(
@@ -536,6 +545,7 @@ fn from_bundle(
         mirror: None,
         source: Some(format!("bundle {}", file.display())),
         no_deploy: args.no_deploy,
+        drop_store: args.drop_store,
     };
     run(&settings, &inner, host, printer)
 }

@@ -55,6 +55,11 @@ pub struct PullArgs {
     /// Also write one OCI archive per image into DIR, for k3s to import
     #[arg(long, value_name = "DIR")]
     pub export: Option<PathBuf>,
+
+    /// Then import the profile's images into k3s's containerd, as install does
+    /// (streamed from the store, each digest checked against the lock)
+    #[arg(long, conflicts_with = "images")]
+    pub import: bool,
 }
 
 pub fn run(s: &Settings, args: &PullArgs, host: &Host, printer: &mut Printer) -> Result<Exit, Report> {
@@ -141,6 +146,28 @@ pub fn run(s: &Settings, args: &PullArgs, host: &Host, printer: &mut Printer) ->
     if let Some(dir) = &args.export {
         let paths = crate::images::export::export(&store, &resolved, dir).map_err(|e| Report::new(e, Exit::Failed))?;
         printer.note(&format!("exported {} OCI archives to {}", paths.len(), dir.display()));
+    }
+    if args.import {
+        let lock = LockFile::read(&lock_path)
+            .map_err(|e| Report::new(e, Exit::Failed))?
+            .ok_or_else(|| Report::msg(format!("no lock file at {}", lock_path.display()), Exit::Failed))?;
+        let started = std::time::Instant::now();
+        let done = crate::install::import::import(
+            &super::install::ctr_command(host),
+            host.cmd.as_ref(),
+            &store,
+            &lock,
+            &images,
+            &|m| tracing::info!("{m}"),
+        )
+        .map_err(|e| Report::new(e, Exit::Failed))?;
+        printer.note(&format!(
+            "imported {} images into containerd in {:.1}s ({} already there); all {} digests match the lock file",
+            done.imported,
+            started.elapsed().as_secs_f64(),
+            done.already,
+            done.digests.len()
+        ));
     }
     match s.output {
         Output::Json => printer.out(&serde_json::json!({ "event": "summary", "summary": summary, "lock_file": from_profile.then_some(&lock_path) }).to_string()),

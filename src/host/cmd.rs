@@ -69,23 +69,41 @@ pub enum CmdError {
 
 impl crate::error::Diagnostic for CmdError {}
 
+/// Writes a command's standard input as it runs (a stream too large to hold).
+pub type Feed<'a> = &'a mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>;
+
 pub trait Runner: Send + Sync {
     /// Runs the command and returns its output whatever its exit status.
     fn output(&self, cmd: &Cmd) -> Result<CmdOutput, CmdError>;
 
+    /// Runs the command with `feed` writing its standard input while it
+    /// runs, and returns its output whatever its exit status. When the
+    /// command stops reading (it failed), its own status and stderr say why.
+    fn output_fed(&self, cmd: &Cmd, feed: Feed<'_>) -> Result<CmdOutput, CmdError>;
+
+    /// `output_fed`, failing unless the command exits 0.
+    fn run_fed(&self, cmd: &Cmd, feed: Feed<'_>) -> Result<CmdOutput, CmdError> {
+        let out = self.output_fed(cmd, feed)?;
+        check(cmd, out)
+    }
+
     /// Runs the command and fails unless it exits 0.
     fn run(&self, cmd: &Cmd) -> Result<CmdOutput, CmdError> {
         let out = self.output(cmd)?;
-        if out.code == Some(0) {
-            Ok(out)
-        } else {
-            Err(CmdError::Failed {
-                summary: cmd.summary.clone(),
-                argv: cmd.argv(),
-                code: out.code,
-                stderr: last_lines(&out.stderr, 5),
-            })
-        }
+        check(cmd, out)
+    }
+}
+
+fn check(cmd: &Cmd, out: CmdOutput) -> Result<CmdOutput, CmdError> {
+    if out.code == Some(0) {
+        Ok(out)
+    } else {
+        Err(CmdError::Failed {
+            summary: cmd.summary.clone(),
+            argv: cmd.argv(),
+            code: out.code,
+            stderr: last_lines(&out.stderr, 5),
+        })
     }
 }
 
@@ -124,6 +142,66 @@ impl Runner for ProcessRunner {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         };
+        tracing::debug!(argv = %cmd.argv(), code = ?result.code, "command finished");
+        Ok(result)
+    }
+
+    fn output_fed(&self, cmd: &Cmd, feed: Feed<'_>) -> Result<CmdOutput, CmdError> {
+        use std::io::Read as _;
+        tracing::debug!(argv = %cmd.argv(), summary = %cmd.summary, "running command, feeding its input");
+        let spawn_err = |source| CmdError::Spawn {
+            summary: cmd.summary.clone(),
+            argv: cmd.argv(),
+            source,
+        };
+        #[allow(clippy::disallowed_methods)] // this is the one sanctioned place
+        let mut child = Command::new(&cmd.program)
+            .args(&cmd.args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(spawn_err)?;
+        // Drain its output meanwhile, so it never blocks writing while we write.
+        let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut text = Vec::new();
+                if let Some(mut p) = pipe {
+                    let _ = p.read_to_end(&mut text);
+                }
+                String::from_utf8_lossy(&text).into_owned()
+            })
+        };
+        let stdout = drain(
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+        );
+        let stderr = drain(
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+        );
+        let fed = match child.stdin.take() {
+            Some(mut pipe) => feed(&mut pipe),
+            None => Ok(()),
+        };
+        let status = child.wait().map_err(spawn_err)?;
+        let mut result = CmdOutput {
+            code: status.code(),
+            stdout: stdout.join().unwrap_or_default(),
+            stderr: stderr.join().unwrap_or_default(),
+        };
+        // The input could not be written although the command succeeded:
+        // it did not get everything, so this is not a success.
+        if let Err(e) = fed
+            && result.code == Some(0)
+        {
+            result.code = None;
+            result.stderr.push_str(&format!("\nwriting its input failed: {e}"));
+        }
         tracing::debug!(argv = %cmd.argv(), code = ?result.code, "command finished");
         Ok(result)
     }
@@ -170,6 +248,44 @@ mod tests {
             )
             .unwrap();
         assert_eq!(out.stdout.trim(), "2");
+    }
+
+    #[test]
+    fn a_fed_command_reads_a_stream_larger_than_a_pipe_and_its_failure_is_reported() {
+        // 8 MiB: far more than a pipe holds, while the command also writes.
+        let mut feed = |w: &mut dyn std::io::Write| {
+            let block = vec![b'x'; 1 << 20];
+            for _ in 0..8 {
+                w.write_all(&block)?;
+            }
+            Ok(())
+        };
+        let out = ProcessRunner
+            .run_fed(
+                &Cmd::new("sh", "count bytes").arg("-c").arg("wc -c; echo done >&2"),
+                &mut feed,
+            )
+            .unwrap();
+        assert_eq!(out.stdout.trim(), (8 << 20).to_string());
+        assert_eq!(out.stderr.trim(), "done");
+        // A command that fails half-way: its status and stderr, not a broken pipe.
+        let mut feed = |w: &mut dyn std::io::Write| {
+            let block = vec![b'x'; 1 << 20];
+            for _ in 0..64 {
+                w.write_all(&block)?;
+            }
+            Ok(())
+        };
+        let err = ProcessRunner
+            .run_fed(
+                &Cmd::new("sh", "read a little")
+                    .arg("-c")
+                    .arg("head -c 10 >/dev/null; echo 'no space left' >&2; exit 4"),
+                &mut feed,
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("exited with status 4: no space left"), "{err}");
     }
 
     #[test]

@@ -91,6 +91,10 @@ pub struct MeasuredImages {
     pub compressed: u64,
     /// Of those, bytes not in the image store yet.
     pub missing: u64,
+    /// Layers' size once unpacked (from each gzip layer's own trailer;
+    /// None when a layer is not in the store yet).
+    #[serde(default)]
+    pub unpacked: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

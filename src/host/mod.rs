@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-pub use cmd::{Cmd, CmdError, CmdOutput, ProcessRunner, Runner};
+pub use cmd::{Cmd, CmdError, CmdOutput, Feed, ProcessRunner, Runner};
 pub use net::RealNet;
 pub use real::{RealClock, RealEnv, RealFs, RealSys};
 

@@ -775,6 +775,12 @@ impl Puller {
     ) -> Result<String, FetchError> {
         let have = tokio::fs::metadata(partial).await.map(|m| m.len()).unwrap_or(0);
         let have = if have > d.size { 0 } else { have };
+        if have == d.size && have > 0 {
+            // Fully downloaded before an interruption, not yet committed:
+            // its hash decides, no request needed.
+            let bytes = tokio::fs::read(partial).await.map_err(FetchError::Io)?;
+            return Ok(format!("sha256:{:x}", Sha256::digest(&bytes)));
+        }
         let desc = OciDescriptor {
             media_type: d.media_type.clone(),
             digest: d.digest.clone(),

@@ -59,13 +59,7 @@ fn export_one(store: &Store, r: &Resolved, dir: &Path) -> Result<PathBuf, Export
             "annotations": { "org.opencontainers.image.ref.name": r.image.as_str() },
         }],
     });
-    let mut digests = vec![l.digest.clone()];
-    if l.manifest.digest != l.digest {
-        digests.push(l.manifest.digest.clone());
-    }
-    digests.push(l.config.digest.clone());
-    digests.extend(l.layers.iter().map(|d| d.digest.clone()));
-    digests.dedup();
+    let digests = blobs_of(r);
 
     let file = std::fs::File::create(&tmp).map_err(err)?;
     let mut tar = tar::Builder::new(std::io::BufWriter::with_capacity(1 << 20, file));
@@ -85,6 +79,63 @@ fn export_one(store: &Store, r: &Resolved, dir: &Path) -> Result<PathBuf, Export
         .map_err(err)?;
     std::fs::rename(&tmp, &path).map_err(err)?;
     Ok(path)
+}
+
+/// One OCI layout as a tar stream to `out`, for `ctr images import -`:
+/// every image of `resolved` under its fully qualified name in index.json,
+/// each blob once however many images share it. `started` is told when an
+/// image's own blobs begin. Nothing is written to disk on the way.
+pub fn write_layout<W: std::io::Write>(
+    store: &Store,
+    resolved: &[Resolved],
+    out: W,
+    started: &mut dyn FnMut(&str),
+) -> std::io::Result<W> {
+    let manifests: Vec<serde_json::Value> = resolved
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "mediaType": r.locked.media_type,
+                "digest": r.locked.digest,
+                "size": r.locked.size,
+                "annotations": { "org.opencontainers.image.ref.name": r.image.as_str() },
+            })
+        })
+        .collect();
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": manifests});
+    let mut tar = tar::Builder::new(out);
+    append_bytes(&mut tar, "oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#)?;
+    append_bytes(
+        &mut tar,
+        "index.json",
+        &serde_json::to_vec(&index).map_err(std::io::Error::other)?,
+    )?;
+    let mut written = std::collections::HashSet::new();
+    for r in resolved {
+        started(r.image.as_str());
+        for digest in blobs_of(r) {
+            if !written.insert(digest.clone()) {
+                continue;
+            }
+            let src = store.blob_path(&digest).map_err(std::io::Error::other)?;
+            let hex = digest.trim_start_matches("sha256:");
+            tar.append_path_with_name(&src, format!("blobs/sha256/{hex}"))?;
+        }
+    }
+    tar.into_inner()
+}
+
+/// The top manifest (or index), the platform manifest, config and layers.
+fn blobs_of(r: &Resolved) -> Vec<String> {
+    let l = &r.locked;
+    let mut digests = vec![l.digest.clone()];
+    if l.manifest.digest != l.digest {
+        digests.push(l.manifest.digest.clone());
+    }
+    digests.push(l.config.digest.clone());
+    digests.extend(l.layers.iter().map(|d| d.digest.clone()));
+    digests.dedup();
+    digests
 }
 
 fn append_bytes<W: std::io::Write>(tar: &mut tar::Builder<W>, name: &str, bytes: &[u8]) -> std::io::Result<()> {

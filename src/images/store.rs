@@ -8,6 +8,26 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest as _, Sha256};
 use tokio::io::AsyncReadExt;
 
+/// What a stored blob takes once containerd has unpacked it: a gzip layer's
+/// own trailer says (ISIZE, the size modulo 4 GiB: layers are smaller), an
+/// uncompressed one is its size, a config is stored as is. None for a
+/// media type we cannot read the size of (zstd without a content size).
+pub fn unpacked_size(path: &Path, d: &super::lock::Descriptor) -> Option<u64> {
+    use std::io::{Read as _, Seek as _};
+    let mt = d.media_type.as_str();
+    if mt.ends_with("gzip") || mt.ends_with("tar.gz") {
+        let mut f = std::fs::File::open(path).ok()?;
+        f.seek(std::io::SeekFrom::End(-4)).ok()?;
+        let mut bytes = [0u8; 4];
+        f.read_exact(&mut bytes).ok()?;
+        Some(u64::from(u32::from_le_bytes(bytes)))
+    } else if mt.contains("zstd") {
+        None
+    } else {
+        Some(d.size)
+    }
+}
+
 /// `sha256:<64 hex>` checked, or an error naming the bad value.
 pub fn hex_of(digest: &str) -> Result<&str, String> {
     match digest.strip_prefix("sha256:") {
@@ -23,6 +43,9 @@ pub fn hex_of(digest: &str) -> Result<&str, String> {
 pub fn sha256_digest(bytes: &[u8]) -> String {
     format!("sha256:{:x}", Sha256::digest(bytes))
 }
+
+/// Written by `Store::drop_blobs`.
+const DROPPED: &str = "dropped.json";
 
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -54,6 +77,36 @@ impl Store {
             tokio::fs::write(&marker, br#"{"imageLayoutVersion":"1.0.0"}"#).await?;
         }
         Ok(())
+    }
+
+    /// Deletes every blob and partial download (containerd holds checked
+    /// copies) and records which lock file the store held, by its sha256, so a
+    /// later run knows those images need no pull. Returns the bytes freed.
+    pub fn drop_blobs(&self, lock_sha256: &str) -> std::io::Result<u64> {
+        let blobs = self.root.join("blobs/sha256");
+        let mut freed = 0;
+        if let Ok(entries) = std::fs::read_dir(&blobs) {
+            for e in entries.flatten() {
+                freed += e.metadata().map(|m| m.len()).unwrap_or(0);
+            }
+        }
+        for dir in [self.root.join("partial"), blobs] {
+            match std::fs::remove_dir_all(&dir) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        let doc = serde_json::json!({"lock_sha256": lock_sha256});
+        std::fs::write(self.root.join(DROPPED), doc.to_string())?;
+        Ok(freed)
+    }
+
+    /// The store was dropped after importing the lock file with this sha256.
+    pub fn dropped_after(&self, lock_sha256: &str) -> bool {
+        std::fs::read(self.root.join(DROPPED))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .is_some_and(|v| v["lock_sha256"] == lock_sha256)
     }
 
     pub fn blob_path(&self, digest: &str) -> Result<PathBuf, String> {
@@ -206,5 +259,34 @@ mod tests {
         assert!(hex_of("sha512:0000").is_err());
         assert!(hex_of(&format!("sha256:{}", "A".repeat(64))).is_err());
         assert!(hex_of(&format!("sha256:{}", "a".repeat(64))).is_ok());
+    }
+
+    #[test]
+    fn a_gzip_layer_says_its_unpacked_size_in_its_trailer() {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let data = vec![7u8; 300_000];
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&data).unwrap();
+        let gz = gz.finish().unwrap();
+        let path = dir.path().join("layer");
+        std::fs::write(&path, &gz).unwrap();
+        let d = |media_type: &str, size: u64| crate::images::lock::Descriptor {
+            digest: String::new(),
+            size,
+            media_type: media_type.into(),
+        };
+        assert!(gz.len() < 10_000, "compressed well below the original");
+        let gzip = d("application/vnd.oci.image.layer.v1.tar+gzip", gz.len() as u64);
+        assert_eq!(super::unpacked_size(&path, &gzip), Some(300_000));
+        let docker = d("application/vnd.docker.image.rootfs.diff.tar.gzip", gz.len() as u64);
+        assert_eq!(super::unpacked_size(&path, &docker), Some(300_000));
+        let plain = d("application/vnd.oci.image.layer.v1.tar", 1234);
+        assert_eq!(super::unpacked_size(&path, &plain), Some(1234));
+        assert_eq!(
+            super::unpacked_size(&path, &d("application/vnd.oci.image.layer.v1.tar+zstd", 9)),
+            None
+        );
+        assert_eq!(super::unpacked_size(&dir.path().join("absent"), &gzip), None);
     }
 }

@@ -1,10 +1,10 @@
-//! Handing the pulled images to k3s: one OCI archive per image, exported
-//! from the store, imported into containerd's `k8s.io` namespace (the one
-//! kubelet uses) with `k3s ctr`, then every imported digest checked against
-//! the lock file.
+//! Handing the pulled images to k3s: the images containerd lacks, streamed
+//! from the store as one OCI layout (each shared blob once, nothing written
+//! to disk on the way) into `k3s ctr images import -` in containerd's
+//! `k8s.io` namespace (the one kubelet uses), then every imported digest
+//! checked against the lock file.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use crate::host::{Cmd, Runner};
 use crate::images::engine::Resolved;
@@ -16,12 +16,6 @@ use crate::profile::ImageRef;
 pub enum ImportError {
     #[error("the lock file has no entry for {0}: run `digit-quickstart pull`")]
     NotLocked(String),
-    #[error("could not export {image} from the store")]
-    Export {
-        image: String,
-        #[source]
-        source: crate::images::export::ExportError,
-    },
     #[error(transparent)]
     Cmd(#[from] crate::host::CmdError),
     #[error("containerd has {image} as {actual}, but the lock file says {expected}")]
@@ -32,6 +26,8 @@ pub enum ImportError {
     },
     #[error("containerd did not list {image} after importing it")]
     Missing { image: String },
+    #[error("containerd lacks {image} and the image store does not have it either")]
+    NotInStore { image: String },
 }
 
 impl crate::error::Diagnostic for ImportError {
@@ -39,6 +35,9 @@ impl crate::error::Diagnostic for ImportError {
         match self {
             Self::Mismatch { .. } => vec![
                 "an image with that name but other content was already in containerd; `digit-quickstart pull --verify` then install again re-imports it".to_owned(),
+            ],
+            Self::NotInStore { .. } => vec![
+                "the image store was dropped (install --drop-store) or is incomplete: `digit-quickstart pull` fetches the images again, then run install again".to_owned(),
             ],
             _ => vec!["is k3s running? `systemctl status k3s`".to_owned()],
         }
@@ -93,11 +92,11 @@ pub fn import(
     store: &Store,
     lock: &LockFile,
     images: &[ImageRef],
-    work: &Path,
     progress: &dyn Fn(&str),
 ) -> Result<Imported, ImportError> {
     let have = listed(ctr, runner)?;
     let mut out = Imported::default();
+    let mut wanted = Vec::new();
     for image in images {
         let locked = lock
             .images
@@ -105,28 +104,38 @@ pub fn import(
             .ok_or_else(|| ImportError::NotLocked(image.as_str().to_owned()))?;
         if have.get(image.as_str()) == Some(&locked.digest) {
             out.already += 1;
-            continue;
+        } else {
+            wanted.push(Resolved {
+                image: image.clone(),
+                locked: locked.clone(),
+            });
         }
-        let resolved = Resolved {
-            image: image.clone(),
-            locked: locked.clone(),
+    }
+    // Every blob must be in the store before containerd is handed a stream.
+    for r in &wanted {
+        let l = &r.locked;
+        let mut digests = vec![&l.digest, &l.manifest.digest, &l.config.digest];
+        digests.extend(l.layers.iter().map(|d| &d.digest));
+        if !digests.iter().all(|d| store.blob_path(d).is_ok_and(|p| p.exists())) {
+            return Err(ImportError::NotInStore {
+                image: r.image.as_str().to_owned(),
+            });
+        }
+    }
+    if !wanted.is_empty() {
+        let summary = format!("import {} images into containerd", wanted.len());
+        let mut started = |image: &str| progress(&format!("importing {image}"));
+        let mut feed = |w: &mut dyn std::io::Write| {
+            let w = std::io::BufWriter::with_capacity(1 << 20, w);
+            std::io::Write::flush(&mut crate::images::export::write_layout(
+                store,
+                &wanted,
+                w,
+                &mut started,
+            )?)
         };
-        let archives: Vec<PathBuf> = crate::images::export::export(store, std::slice::from_ref(&resolved), work)
-            .map_err(|source| ImportError::Export {
-                image: image.as_str().to_owned(),
-                source,
-            })?;
-        for archive in &archives {
-            progress(&format!("importing {}", image.as_str()));
-            let path = archive.display().to_string();
-            runner.run(&command(
-                ctr,
-                &format!("import {} into containerd", image.as_str()),
-                &["images", "import", &path],
-            ))?;
-            let _ = std::fs::remove_file(archive);
-        }
-        out.imported += 1;
+        runner.run_fed(&command(ctr, &summary, &["images", "import", "-"]), &mut feed)?;
+        out.imported = wanted.len();
     }
     let now = listed(ctr, runner)?;
     for image in images {

@@ -66,6 +66,8 @@ pub struct Request<'a> {
     pub deploy: DeployKnobs,
     /// False for `prepare-golden` without DIGIT: k3s and images only.
     pub deploy_stage: bool,
+    /// Delete the image store once containerd has every locked digest.
+    pub drop_store: bool,
 }
 
 pub struct Ui<'a> {
@@ -292,12 +294,21 @@ async fn run_phases(
                     t,
                     serde_json::json!({"digests": imported.digests}),
                 )?;
-                let detail = format!(
+                let mut detail = format!(
                     "{} imported, {} already there, all {} digests match the lock file",
                     imported.imported,
                     imported.already,
                     imported.digests.len()
                 );
+                if req.drop_store {
+                    let freed = drop_store(req).map_err(|e| Report::new(e, Exit::Failed))?;
+                    if freed > 0 {
+                        detail.push_str(&format!(
+                            "; image store dropped ({} freed)",
+                            crate::profile::quantity::human_bytes(freed)
+                        ));
+                    }
+                }
                 phases.done("import", title, t, was_done, Some(&detail));
             }
             Err(e) => {
@@ -383,8 +394,13 @@ async fn images(
     // Every locked blob already in the store (written only after its hash
     // matched, or moved from a verified bundle): nothing to fetch.
     let _ = journal;
+    let dropped = req
+        .data_fs
+        .read_to_string(&lock_path)
+        .is_ok_and(|t| store.dropped_after(&crate::k3s::artifacts::sha256_hex(t.as_bytes())));
     if let Ok(Some(lock)) = LockFile::read(&lock_path)
-        && complete(&lock, &refs, &store).await
+        && (complete(&lock, &refs, &store).await
+            || (dropped && refs.iter().all(|r| lock.images.contains_key(r.as_str()))))
     {
         let digests = refs
             .iter()
@@ -404,6 +420,28 @@ async fn images(
             .map(|r| (r.image.as_str().to_owned(), r.locked.digest.clone()))
             .collect(),
     ))
+}
+
+/// Deletes the image store's blobs once containerd has checked copies;
+/// returns the bytes freed.
+fn drop_store(req: &Request<'_>) -> Result<u64, crate::error::IoError> {
+    let lock_path = req.layout.lock_file(&req.profile.name);
+    let lock = req
+        .data_fs
+        .read_to_string(&lock_path)
+        .map_err(|source| crate::error::IoError {
+            action: "read the lock file",
+            path: lock_path.clone(),
+            source,
+        })?;
+    let store = req.layout.store();
+    Store::new(&store)
+        .drop_blobs(&crate::k3s::artifacts::sha256_hex(lock.as_bytes()))
+        .map_err(|source| crate::error::IoError {
+            action: "drop the image store",
+            path: store,
+            source,
+        })
 }
 
 /// Every image locked and every blob it names present in the store.
@@ -430,10 +468,9 @@ async fn import_phase(req: &Request<'_>, line: &(dyn Fn(&str) + Sync)) -> Result
         .ok_or_else(|| Report::msg("the lock file is missing after the pull", Exit::Failed))?;
     let refs: Vec<ImageRef> = p.images().into_iter().map(|i| i.reference.clone()).collect();
     let store = Store::new(req.layout.store());
-    let work = req.layout.data_dir().join("cache/import");
     let total = refs.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let result = import::import(&req.ctr, req.host.cmd.as_ref(), &store, &lock, &refs, &work, &|m| {
+    let result = import::import(&req.ctr, req.host.cmd.as_ref(), &store, &lock, &refs, &|m| {
         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         tracing::info!("{m}");
         line(&format!("  {m} ({n}/{total})"));

@@ -95,12 +95,13 @@ fn image_totals(profile: &Profile, facts: &HostFacts) -> ImageNeed {
     let estimated_unpacked: u64 = images.iter().map(|i| i.unpacked.0).sum();
     match &facts.measured_images {
         Some(m) => {
-            // Unpacked sizes are not in the lock: scale by the profile's ratio.
+            // Every layer in the store says its unpacked size; until then,
+            // scale by the profile's ratio.
             let ratio = estimated_unpacked as f64 / estimated_compressed.max(1) as f64;
             ImageNeed {
                 count: images.len(),
                 compressed: m.compressed,
-                unpacked: (m.compressed as f64 * ratio) as u64,
+                unpacked: m.unpacked.unwrap_or((m.compressed as f64 * ratio) as u64),
                 to_download: m.missing,
                 measured: true,
             }

@@ -400,15 +400,19 @@ fn after_a_pull_disk_sizing_uses_the_measured_bytes_and_what_is_already_stored()
     f.measured_images = Some(crate::host::facts::MeasuredImages {
         compressed: 2 << 30,
         missing: 0,
+        unpacked: None,
     });
     let measured = evaluate(&f, &dev(), &[]).sizing;
     assert!(measured.images.measured && !estimate.images.measured);
     assert_eq!(measured.images.compressed, 2 << 30);
     assert_eq!(measured.images.to_download, 0);
-    // Unpacked scales with the profile's own unpacked/compressed ratio.
+    // Without every layer's own size, unpacked scales with the profile's ratio.
     let ratio = estimate.images.unpacked as f64 / estimate.images.compressed as f64;
     assert_eq!(measured.images.unpacked, ((2u64 << 30) as f64 * ratio) as u64);
     assert!(measured.filesystems[0].needed < estimate.filesystems[0].needed);
+    // With them (gzip trailers of the stored layers), their sum.
+    f.measured_images.as_mut().unwrap().unpacked = Some(5 << 30);
+    assert_eq!(evaluate(&f, &dev(), &[]).sizing.images.unpacked, 5 << 30);
 }
 
 #[test]

@@ -70,6 +70,11 @@ impl Net for FakeNet {
 #[derive(Default)]
 struct RecordingRunner(Mutex<Vec<String>>);
 impl Runner for RecordingRunner {
+    fn output_fed(&self, cmd: &Cmd, feed: crate::host::Feed<'_>) -> Result<CmdOutput, CmdError> {
+        let _ = feed(&mut std::io::sink());
+        self.output(cmd)
+    }
+
     fn output(&self, cmd: &crate::host::Cmd) -> Result<CmdOutput, CmdError> {
         self.0.lock().unwrap().push(cmd.argv());
         Ok(CmdOutput {

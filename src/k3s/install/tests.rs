@@ -220,6 +220,11 @@ fn systemd_does_only_what_the_changes_need() {
 #[derive(Default)]
 struct Recorder(Mutex<Vec<String>>, Option<&'static str>);
 impl Runner for Recorder {
+    fn output_fed(&self, cmd: &Cmd, feed: crate::host::Feed<'_>) -> Result<CmdOutput, CmdError> {
+        let _ = feed(&mut std::io::sink());
+        self.output(cmd)
+    }
+
     fn output(&self, cmd: &Cmd) -> Result<CmdOutput, CmdError> {
         self.0.lock().unwrap().push(cmd.argv());
         let fail = self.1.is_some_and(|f| cmd.argv().contains(f));

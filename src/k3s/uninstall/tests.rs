@@ -83,6 +83,11 @@ struct Sim<'a> {
 }
 
 impl Runner for Sim<'_> {
+    fn output_fed(&self, cmd: &Cmd, feed: crate::host::Feed<'_>) -> Result<CmdOutput, CmdError> {
+        let _ = feed(&mut std::io::sink());
+        self.output(cmd)
+    }
+
     fn output(&self, cmd: &Cmd) -> Result<CmdOutput, CmdError> {
         let argv = cmd.argv();
         self.log.lock().unwrap().push(argv.clone());
