@@ -46,6 +46,10 @@ impl Layout {
     pub fn secrets(&self) -> PathBuf {
         self.at("secrets")
     }
+    /// `backup` archives (`<name>.tar`, 0600) and their staging folders.
+    pub fn backups(&self) -> PathBuf {
+        self.at("backups")
+    }
     pub fn logs(&self) -> PathBuf {
         self.at("logs")
     }

@@ -6,6 +6,7 @@
 //! `journal`) which compute a `plan`, `profile`, and `host` (every side
 //! effect, behind traits).
 
+pub mod backup;
 pub mod bundle;
 pub mod cli;
 pub mod deploy;

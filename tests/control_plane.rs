@@ -66,6 +66,7 @@ fn the_api_server_reports_the_pinned_version_and_schedules_by_requests() {
     let cp = ControlPlane::start_with(Options {
         nodes: vec![NodeSpec::new("small", "1", "1Gi"), NodeSpec::new("large", "4", "8Gi")],
         k3s_addons: true,
+        ..Options::default()
     });
     let v = cp.get("/version").unwrap();
     assert_eq!(v["gitVersion"], version_of("KUBERNETES_VERSION"), "{v}");

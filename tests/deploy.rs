@@ -513,6 +513,7 @@ fn a_node_too_small_for_the_profile_is_diagnosed_from_the_schedulers_own_event()
     let w = world_with(Options {
         nodes: vec![NodeSpec::new("digit-vm", "2", "1Gi")],
         k3s_addons: true,
+        ..Options::default()
     });
     let out = install(&w, &["--wait-timeout", "15"]);
     let (stdout, stderr) = text(&out);

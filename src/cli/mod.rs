@@ -1,5 +1,6 @@
 //! Command-line surface: clap types, settings resolution and dispatch.
 
+mod backup;
 mod bundle;
 mod check;
 mod doctor;
@@ -97,6 +98,12 @@ enum Command {
     Status(status::StatusArgs),
     /// Remove the deployed app, keeping k3s and the image store (--redeploy: deploy again offline)
     Reset(reset::ResetArgs),
+    /// Save the sandbox: database dump, uploaded files, secrets, profile and lock, in one archive
+    Backup(backup::BackupArgs),
+    /// List the backups in the data dir (name, time, profile, size)
+    Backups,
+    /// Put a backup back (verified first), restart in waves, run health and smoke
+    Restore(backup::RestoreArgs),
     /// Remove k3s and everything digit-quickstart installed (asks unless --yes)
     Uninstall(uninstall::UninstallArgs),
     /// Collect a diagnostics archive (secrets redacted)
@@ -239,6 +246,9 @@ pub fn run(args: Vec<OsString>, host: &Host, term: Terminal, out: &mut dyn Write
         Command::Install(args) => install::run(&settings, &args, host, &mut printer),
         Command::Status(args) => status::run(&settings, &args, host, &mut printer),
         Command::Reset(args) => reset::run(&settings, &args, host, &mut printer),
+        Command::Backup(args) => backup::backup(&settings, &args, host, &mut printer),
+        Command::Backups => backup::list(&settings, host, &mut printer),
+        Command::Restore(args) => backup::restore(&settings, &args, host, &mut printer),
         Command::Uninstall(args) => uninstall::run(&settings, &args, host, &mut printer),
         Command::Doctor(args) => doctor::run(&settings, &args, host, &mut printer),
         Command::Bundle(args) => bundle::run(&settings, &args, host, &mut printer),

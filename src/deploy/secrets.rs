@@ -180,6 +180,11 @@ impl Secrets {
     }
 }
 
+/// A secrets file's text (one from a backup, say), checked as `load` does.
+pub fn parse(text: &str, path: &Path, profile: &Profile) -> Result<Secrets, SecretsError> {
+    Secrets::from_text(text, path, profile).map(|(s, _)| s)
+}
+
 pub fn path(secrets_dir: &Path, profile: &str) -> PathBuf {
     secrets_dir.join(format!("{profile}.env"))
 }

@@ -61,6 +61,11 @@ pub struct Options {
     pub nodes: Vec<NodeSpec>,
     /// The kube-system Deployments, StorageClass and IngressClass k3s brings.
     pub k3s_addons: bool,
+    /// `kubectl exec` into any pod runs the command on this machine with
+    /// these variables (KWOK's ClusterExec, local): the API server reaches
+    /// KWOK's kubelet server through the egress proxy, as it reaches a
+    /// kubelet through k3s's tunnel.
+    pub exec_env: Option<Vec<(String, String)>>,
 }
 
 impl Default for Options {
@@ -68,6 +73,7 @@ impl Default for Options {
         Self {
             nodes: vec![NodeSpec::new("digit-vm", "4", "8Gi")],
             k3s_addons: true,
+            exec_env: None,
         }
     }
 }
@@ -242,7 +248,8 @@ impl ControlPlane {
         .unwrap();
         // A Unix socket: kube-apiserver 1.36 dereferences a missing TLS config
         // for an http:// TCP egress proxy (egress_selector.go getTLSConfig).
-        let in_cluster = start_in_cluster(&d.join("egress.sock"));
+        let kwok_port = free_port();
+        let in_cluster = start_in_cluster(&d.join("egress.sock"), kwok_port);
         std::fs::write(
             d.join("egress.yaml"),
             format!(
@@ -252,8 +259,7 @@ impl ControlPlane {
         )
         .unwrap();
 
-        let (kine_port, api_port, cm_port, sched_port, kwok_port) =
-            (free_port(), free_port(), free_port(), free_port(), free_port());
+        let (kine_port, api_port, cm_port, sched_port) = (free_port(), free_port(), free_port(), free_port());
         let url = format!("https://127.0.0.1:{api_port}");
         let kubeconfig = d.join("admin.kubeconfig");
         let ca = base64_file(&d.join("ca.crt"));
@@ -357,7 +363,16 @@ impl ControlPlane {
                 format!("--secure-port={sched_port}"),
             ],
         ));
-        let stages = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kwok/stages.yaml");
+        let stages_file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kwok/stages.yaml");
+        let mut kwok_config = std::fs::read_to_string(&stages_file).unwrap();
+        if let Some(envs) = &opts.exec_env {
+            let envs: Vec<Value> = envs.iter().map(|(k, v)| json!({"name": k, "value": v})).collect();
+            let exec = json!({"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "ClusterExec",
+                "metadata": {"name": "local"}, "spec": {"execs": [{"local": {"envs": envs, "workDir": d}}]}});
+            kwok_config.push_str(&format!("\n---\n{exec}\n"));
+        }
+        let stages = d.join("kwok.yaml");
+        std::fs::write(&stages, kwok_config).unwrap();
         cp.procs.push(spawn(
             "kwok",
             &d,
@@ -370,10 +385,12 @@ impl ControlPlane {
                 "--node-ip=10.0.0.10".into(),
                 "--node-lease-duration-seconds=40".into(),
                 format!("--server-address=127.0.0.1:{kwok_port}"),
+                format!("--tls-cert-file={}", p("server.crt")),
+                format!("--tls-private-key-file={}", p("server.key")),
             ],
         ));
         for (i, n) in opts.nodes.iter().enumerate() {
-            cp.create("/api/v1/nodes", &node(n, i));
+            cp.create("/api/v1/nodes", &node(n, i, kwok_port));
         }
         if opts.k3s_addons {
             cp.k3s_addons();
@@ -673,7 +690,7 @@ async fn provision(pvs: &Api<PersistentVolume>, pvc: &PersistentVolumeClaim) {
     let _ = pvs.create(&PostParams::default(), &pv).await;
 }
 
-fn node(n: &NodeSpec, index: usize) -> Value {
+fn node(n: &NodeSpec, index: usize, kubelet_port: u16) -> Value {
     let resources = json!({"cpu": n.cpu, "memory": n.memory, "pods": "110", "ephemeral-storage": "60Gi"});
     json!({
         "apiVersion": "v1", "kind": "Node",
@@ -685,6 +702,7 @@ fn node(n: &NodeSpec, index: usize) -> Value {
         "status": {
             "capacity": resources, "allocatable": resources,
             "addresses": [{"type": "InternalIP", "address": format!("10.0.0.{}", 10 + index)}, {"type": "Hostname", "address": n.name}],
+            "daemonEndpoints": {"kubeletEndpoint": {"Port": kubelet_port}},
             "nodeInfo": {"architecture": n.arch, "operatingSystem": "linux", "kubeletVersion": "v1.36.4+k3s1",
                 "kubeProxyVersion": "v1.36.4+k3s1", "containerRuntimeVersion": "containerd://2.3.4-k3s1.36",
                 "osImage": "Debian GNU/Linux 12 (bookworm)", "kernelVersion": "6.1.0-26-amd64",
@@ -715,7 +733,7 @@ fn sha2_token(dir: &Path) -> sha2::digest::Output<sha2::Sha256> {
 
 /// The HTTP CONNECT proxy the API server's `cluster` egress dials, serving
 /// each tunnel as the DIGIT service at that address would.
-fn start_in_cluster(socket: &Path) -> InCluster {
+fn start_in_cluster(socket: &Path, kubelet_port: u16) -> InCluster {
     let listener = UnixListener::bind(socket).unwrap();
     let seen: Arc<Mutex<Vec<(String, Request)>>> = Arc::default();
     let handler: Arc<Mutex<Handler>> = Arc::new(Mutex::new(digit_in_cluster()));
@@ -723,7 +741,7 @@ fn start_in_cluster(socket: &Path) -> InCluster {
     std::thread::spawn(move || {
         for conn in listener.incoming().flatten() {
             let (seen, handler) = (s.clone(), h.clone());
-            std::thread::spawn(move || tunnel(conn, &seen, &handler));
+            std::thread::spawn(move || tunnel(conn, &seen, &handler, kubelet_port));
         }
     });
     InCluster {
@@ -733,7 +751,7 @@ fn start_in_cluster(socket: &Path) -> InCluster {
     }
 }
 
-fn tunnel(conn: UnixStream, seen: &Mutex<Vec<(String, Request)>>, handler: &Mutex<Handler>) {
+fn tunnel(conn: UnixStream, seen: &Mutex<Vec<(String, Request)>>, handler: &Mutex<Handler>, kubelet_port: u16) {
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let mut conn = conn;
     let Some(connect) = read_request(&mut reader) else {
@@ -744,6 +762,19 @@ fn tunnel(conn: UnixStream, seen: &Mutex<Vec<(String, Request)>>, handler: &Mute
         return;
     }
     let target = connect.path.clone();
+    // A node's kubelet port (exec, logs): KWOK's server, byte for byte.
+    if target
+        .rsplit_once(':')
+        .is_some_and(|(_, port)| port == kubelet_port.to_string())
+    {
+        let Ok(upstream) = std::net::TcpStream::connect(("127.0.0.1", kubelet_port)) else {
+            let _ = write!(conn, "HTTP/1.1 502 X\r\ncontent-length: 0\r\n\r\n");
+            return;
+        };
+        let _ = write!(conn, "HTTP/1.1 200 Connection established\r\n\r\n");
+        splice(reader, conn, upstream);
+        return;
+    }
     let _ = write!(conn, "HTTP/1.1 200 Connection established\r\n\r\n");
     while let Some(req) = read_request(&mut reader) {
         seen.lock().unwrap().push((target.clone(), req.clone()));
@@ -755,6 +786,35 @@ fn tunnel(conn: UnixStream, seen: &Mutex<Vec<(String, Request)>>, handler: &Mute
             body.len()
         );
     }
+}
+
+/// Copies both ways until either side closes. `reader` may hold bytes the
+/// CONNECT parse read ahead; they go first.
+fn splice(mut reader: BufReader<UnixStream>, mut conn: UnixStream, upstream: std::net::TcpStream) {
+    use std::io::{BufRead as _, Read as _};
+    let mut up_w = upstream.try_clone().unwrap();
+    let ahead = reader.buffer().to_vec();
+    reader.consume(ahead.len());
+    let _ = up_w.write_all(&ahead);
+    let mut up_r = upstream;
+    let back = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut up_r, &mut conn);
+        let _ = conn.shutdown(std::net::Shutdown::Both);
+    });
+    let mut from = reader.into_inner();
+    let mut buf = [0u8; 65536];
+    loop {
+        match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if up_w.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = up_w.shutdown(std::net::Shutdown::Write);
+    let _ = back.join();
 }
 
 /// DIGIT's in-cluster answers to the installer's seeding calls, in the

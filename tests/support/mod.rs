@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 pub mod cluster;
 pub mod control_plane;
 pub mod k8s;
+pub mod postgres;
 pub mod world;
 
 pub fn free_port() -> u16 {
