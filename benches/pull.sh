@@ -45,6 +45,22 @@ while [ $i -lt 24 ]; do
     i=$((i + 1))
 done
 rm -rf "$work/layout"
+# The blobs as the registry holds them (skopeo compresses uncompressed
+# layers on push, so the layout's digests are not the registry's).
+python3 - "$reg" > "$work/blobs.txt" <<'PY'
+import json, sys, urllib.request
+reg = sys.argv[1]
+seen = set()
+for i in range(24):
+    repo = f"bench/svc{i:02d}"
+    req = urllib.request.Request(f"http://{reg}/v2/{repo}/manifests/1", headers={"Accept": ",".join([
+        "application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json"])})
+    m = json.load(urllib.request.urlopen(req))
+    for d in [m["config"]] + m["layers"]:
+        if d["digest"] not in seen:
+            seen.add(d["digest"])
+            print(repo, d["digest"])
+PY
 sync
 
 now() { python3 -c 'import time; print(time.monotonic())'; }

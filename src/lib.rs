@@ -28,6 +28,7 @@ pub mod profile;
 pub mod serve;
 pub mod status;
 pub mod ui;
+pub mod upgrade;
 
 pub use cli::run;
 pub use error::Exit;

@@ -89,36 +89,6 @@ fn installed(w: &World) {
     assert_eq!(out.status.code(), Some(0), "{o}\n{e}\n{}", w.cp.logs(20));
 }
 
-/// DIGIT-shaped data: users with encrypted-looking fields, complaints with
-/// JSON, a workflow table, a binary column, a sequence.
-fn seed_digit_like(pg: &Postgres) {
-    pg.sql(
-        "CREATE TABLE eg_user (id bigserial PRIMARY KEY, uuid text UNIQUE, username text NOT NULL, \
-         mobilenumber text, emailid text, password text, tenantid text, createddate bigint);
-         CREATE TABLE eg_pgr_service_v2 (id text PRIMARY KEY, tenantid text, servicecode text, \
-         applicationstatus text, additionaldetails jsonb, createdtime bigint);
-         CREATE TABLE eg_wf_processinstance_v2 (id text PRIMARY KEY, businessid text, action text, \
-         state text, attachment bytea);
-         CREATE INDEX ON eg_pgr_service_v2 (tenantid);
-         INSERT INTO eg_user (uuid, username, mobilenumber, emailid, password, tenantid, createddate)
-           SELECT md5(g::text), 'USER' || g, '4567|' || encode(sha256(g::text::bytea), 'base64'),
-                  '9012|' || encode(sha256(('m' || g)::bytea), 'base64'),
-                  '$2a$10$' || substr(md5(g::text) || md5((g+1)::text), 1, 53), 'pg.citya', 1700000000000 + g
-           FROM generate_series(1, 500) g;
-         INSERT INTO eg_pgr_service_v2
-           SELECT 'PG-PGR-2026-' || g, 'pg.citya', 'StreetLightNotWorking', 'PENDINGFORASSIGNMENT',
-                  jsonb_build_object('ward', g % 7, 'note', 'ünïcode ✓ ' || g), 1700000000000 + g
-           FROM generate_series(1, 300) g;
-         INSERT INTO eg_wf_processinstance_v2
-           SELECT md5(g::text), 'PG-PGR-2026-' || g, 'APPLY', 'PENDINGFORASSIGNMENT', sha256(g::text::bytea)
-           FROM generate_series(1, 300) g;",
-    );
-}
-
-fn sums(pg: &Postgres) -> Vec<(String, String)> {
-    pg.tables().into_iter().map(|t| (t.clone(), pg.table_sum(&t))).collect()
-}
-
 /// MinIO's volume folder on the "host" (below --root).
 fn minio_dir(w: &World) -> PathBuf {
     let pvc =
@@ -174,8 +144,8 @@ fn a_named_backup_restores_database_files_and_secrets_onto_a_fresh_install() {
     use std::os::unix::fs::PermissionsExt;
     let w = world();
     installed(&w);
-    seed_digit_like(&w.pg);
-    let before = sums(&w.pg);
+    support::postgres::seed_digit_like(&w.pg);
+    let before = support::postgres::sums(&w.pg);
     assert_eq!(before.len(), 3, "{before:?}");
     let minio = minio_dir(&w);
     std::fs::create_dir_all(minio.join("egov-rainmaker/pg/citya/complaint-1.jpg")).unwrap();
@@ -240,7 +210,7 @@ fn a_named_backup_restores_database_files_and_secrets_onto_a_fresh_install() {
     );
     let minio = minio_dir(&w);
     std::fs::write(minio.join("stray"), b"fresh volume").unwrap();
-    assert_ne!(sums(&w.pg), before);
+    assert_ne!(support::postgres::sums(&w.pg), before);
 
     let out = with_cluster(&w, &["restore", "lesson-3", "--yes"]);
     let (o, e) = text(&out);
@@ -249,7 +219,7 @@ fn a_named_backup_restores_database_files_and_secrets_onto_a_fresh_install() {
     assert!(o.contains("DIGIT is up:"), "restore ends with health and smoke: {o}");
 
     // Every table's rows equal the original's; the later table is gone.
-    assert_eq!(sums(&w.pg), before);
+    assert_eq!(support::postgres::sums(&w.pg), before);
     assert_eq!(files(&minio), files_before);
     assert_eq!(std::fs::read(&secrets_file).unwrap(), secrets_before);
     // The database user's password is the restored secret's (checked by
@@ -271,7 +241,7 @@ fn a_named_backup_restores_database_files_and_secrets_onto_a_fresh_install() {
 fn a_tampered_archive_or_another_profiles_backup_is_refused_with_nothing_changed() {
     let w = world();
     installed(&w);
-    seed_digit_like(&w.pg);
+    support::postgres::seed_digit_like(&w.pg);
     // The folder local-path makes when MinIO's pod starts.
     minio_dir(&w);
     let out = with_cluster(&w, &["backup", "--name", "good"]);
@@ -282,7 +252,7 @@ fn a_tampered_archive_or_another_profiles_backup_is_refused_with_nothing_changed
 
     // Change data so a restore would be visible.
     w.pg.sql("UPDATE eg_pgr_service_v2 SET applicationstatus = 'CLOSED'");
-    let now = sums(&w.pg);
+    let now = support::postgres::sums(&w.pg);
     let secrets_now = std::fs::read(&secrets_file).unwrap();
     let replicas_now = replicas(&w);
 
@@ -321,7 +291,7 @@ fn a_tampered_archive_or_another_profiles_backup_is_refused_with_nothing_changed
     assert_eq!(out.status.code(), Some(2), "{o}\n{e}");
     assert!(e.contains("made for profile `classroom`"), "{e}");
 
-    assert_eq!(sums(&w.pg), now, "the database is untouched");
+    assert_eq!(support::postgres::sums(&w.pg), now, "the database is untouched");
     assert_eq!(std::fs::read(&secrets_file).unwrap(), secrets_now);
     assert_eq!(replicas(&w), replicas_now, "no service was stopped");
     let left: Vec<_> = std::fs::read_dir(w.data.join("backups"))

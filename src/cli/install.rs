@@ -404,6 +404,25 @@ fn orchestrate(
         printer.out("k3s is running and every image is imported; DIGIT was not deployed");
         return Ok(exit);
     };
+    if stage.healthy() {
+        // What `upgrade` starts from next time.
+        if let Ok((text, origin)) = crate::profile::source_text(&s.profile, &data_fs) {
+            let stamp = crate::logging::stamp(host.clock.now());
+            let mut record = crate::upgrade::record_of(&data_fs, &s.layout, profile, &text, &stamp);
+            record.origin = origin;
+            let path = crate::upgrade::record_path(&s.layout, crate::upgrade::CURRENT);
+            crate::upgrade::save(&data_fs, &s.layout, crate::upgrade::CURRENT, &record).map_err(|source| {
+                Report::new(
+                    crate::error::IoError {
+                        action: "record what was installed",
+                        path,
+                        source,
+                    },
+                    Exit::Failed,
+                )
+            })?;
+        }
+    }
     if json {
         // One line, like every other event of the stream.
         let result = serde_json::json!({"event": "result", "outcome": stage, "skipped_steps": outcome.skipped, "report": s.layout.report()});

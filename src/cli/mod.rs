@@ -12,6 +12,7 @@ mod reset;
 mod serve;
 mod status;
 mod uninstall;
+mod upgrade;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -104,6 +105,8 @@ enum Command {
     Backups,
     /// Put a backup back (verified first), restart in waves, run health and smoke
     Restore(backup::RestoreArgs),
+    /// Move the install to a newer profile: plan diff, new images, backup, k3s and app upgraded (--rollback: back)
+    Upgrade(Box<upgrade::UpgradeArgs>),
     /// Remove k3s and everything digit-quickstart installed (asks unless --yes)
     Uninstall(uninstall::UninstallArgs),
     /// Collect a diagnostics archive (secrets redacted)
@@ -189,10 +192,11 @@ pub fn run(args: Vec<OsString>, host: &Host, term: Terminal, out: &mut dyn Write
     let color_err = crate::ui::resolve_color(color, host.env.as_ref(), term.stderr);
     // Commands that change the host keep a debug log in the data dir.
     let log_file = match &command {
-        Some(Command::Install(_) | Command::Reset(_) | Command::PrepareGolden(_)) => {
+        Some(Command::Install(_) | Command::Reset(_) | Command::PrepareGolden(_) | Command::Upgrade(_)) => {
             let dir = Layout::new(&data_dir).logs();
             let name = match &command {
                 Some(Command::Reset(_)) => "reset",
+                Some(Command::Upgrade(_)) => "upgrade",
                 _ => "install",
             };
             let path = dir.join(format!("{name}-{}.log", crate::logging::stamp(host.clock.now())));
@@ -249,6 +253,7 @@ pub fn run(args: Vec<OsString>, host: &Host, term: Terminal, out: &mut dyn Write
         Command::Backup(args) => backup::backup(&settings, &args, host, &mut printer),
         Command::Backups => backup::list(&settings, host, &mut printer),
         Command::Restore(args) => backup::restore(&settings, &args, host, &mut printer),
+        Command::Upgrade(args) => upgrade::run(&settings, &args, host, &mut printer),
         Command::Uninstall(args) => uninstall::run(&settings, &args, host, &mut printer),
         Command::Doctor(args) => doctor::run(&settings, &args, host, &mut printer),
         Command::Bundle(args) => bundle::run(&settings, &args, host, &mut printer),

@@ -254,6 +254,24 @@ impl Diagnostic for ProfileError {
 }
 
 /// Reads and validates a profile from wherever `source` points.
+/// The profile's text and its origin, as `load` reads them.
+pub fn source_text(source: &ProfileSource, fs: &dyn crate::host::Fs) -> Result<(String, String), ProfileError> {
+    match source {
+        ProfileSource::Embedded(name) => EMBEDDED
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .map(|(_, file, text)| ((*text).to_owned(), format!("embedded:{file}")))
+            .ok_or_else(|| ProfileError::UnknownName { name: name.clone() }),
+        ProfileSource::File(path) => fs
+            .read_to_string(path)
+            .map(|t| (t, path.display().to_string()))
+            .map_err(|source| ProfileError::Read {
+                path: path.clone(),
+                source,
+            }),
+    }
+}
+
 pub fn load(source: &ProfileSource, fs: &dyn crate::host::Fs) -> Result<Profile, ProfileError> {
     match source {
         ProfileSource::Embedded(name) => {

@@ -196,6 +196,36 @@ impl Postgres {
     }
 }
 
+/// DIGIT-shaped data: users with encrypted-looking fields, complaints with
+/// JSON, a workflow table, a binary column, a sequence.
+pub fn seed_digit_like(pg: &Postgres) {
+    pg.sql(
+        "CREATE TABLE eg_user (id bigserial PRIMARY KEY, uuid text UNIQUE, username text NOT NULL, \
+         mobilenumber text, emailid text, password text, tenantid text, createddate bigint);
+         CREATE TABLE eg_pgr_service_v2 (id text PRIMARY KEY, tenantid text, servicecode text, \
+         applicationstatus text, additionaldetails jsonb, createdtime bigint);
+         CREATE TABLE eg_wf_processinstance_v2 (id text PRIMARY KEY, businessid text, action text, \
+         state text, attachment bytea);
+         CREATE INDEX ON eg_pgr_service_v2 (tenantid);
+         INSERT INTO eg_user (uuid, username, mobilenumber, emailid, password, tenantid, createddate)
+           SELECT md5(g::text), 'USER' || g, '4567|' || encode(sha256(g::text::bytea), 'base64'),
+                  '9012|' || encode(sha256(('m' || g)::bytea), 'base64'),
+                  '$2a$10$' || substr(md5(g::text) || md5((g+1)::text), 1, 53), 'pg.citya', 1700000000000 + g
+           FROM generate_series(1, 500) g;
+         INSERT INTO eg_pgr_service_v2
+           SELECT 'PG-PGR-2026-' || g, 'pg.citya', 'StreetLightNotWorking', 'PENDINGFORASSIGNMENT',
+                  jsonb_build_object('ward', g % 7, 'note', 'ünïcode ✓ ' || g), 1700000000000 + g
+           FROM generate_series(1, 300) g;
+         INSERT INTO eg_wf_processinstance_v2
+           SELECT md5(g::text), 'PG-PGR-2026-' || g, 'APPLY', 'PENDINGFORASSIGNMENT', sha256(g::text::bytea)
+           FROM generate_series(1, 300) g;",
+    );
+}
+
+pub fn sums(pg: &Postgres) -> Vec<(String, String)> {
+    pg.tables().into_iter().map(|t| (t.clone(), pg.table_sum(&t))).collect()
+}
+
 fn chown_nobody(dir: &Path) {
     if !rustix::process::geteuid().is_root() {
         return;

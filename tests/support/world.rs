@@ -77,6 +77,15 @@ pub fn world_with_fake_api() -> World {
 }
 
 pub fn world_on(real: bool) -> World {
+    world_full(real, super::control_plane::Options::default())
+}
+
+/// The real control plane started with `opts` (exec into pods, say).
+pub fn world_with(opts: super::control_plane::Options) -> World {
+    world_full(true, opts)
+}
+
+fn world_full(real: bool, opts: super::control_plane::Options) -> World {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
     let data = dir.path().join("data");
@@ -116,7 +125,7 @@ pub fn world_on(real: bool) -> World {
     std::fs::write(&profile, with_local_seeds(&dev_text)).unwrap();
 
     let api = if real {
-        let cp = ControlPlane::start();
+        let cp = ControlPlane::start_with(opts);
         cp.write_kubeconfig(&stubs.join("kubeconfig"));
         Api::Real(Box::new(cp))
     } else {
