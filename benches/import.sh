@@ -75,6 +75,8 @@ TOML
     ctr="ctr --address $work/cd/containerd.sock -n k8s.io"
 }
 content() { du -sb "$work/cd/root/io.containerd.content.v1.content" | cut -f1; }
+# Unpacked layers (whichever snapshotter containerd chose here).
+snapshots() { du -sb "$work"/cd/root/io.containerd.snapshotter.v1.* 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
 
 echo "== prebuilt archives into containerd (archives made beforehand)"
 containerd_fresh
@@ -104,16 +106,19 @@ start=$(now)
 DIGIT_QUICKSTART_CTR="$ctr" dq pull --quiet --registry-mirror "http://$reg" --import
 now_s=$(since "$start")
 now_content=$(content)
+now_snap=$(snapshots)
 
-python3 - "$prebuilt_s" "$before_s" "$now_s" "$warm_s" "$store" "$archives" "$prebuilt_content" "$now_content" <<'PY'
+python3 - "$prebuilt_s" "$before_s" "$now_s" "$warm_s" "$store" "$archives" "$prebuilt_content" "$now_content" "$now_snap" <<'PY'
 import sys
-pre, before, now, warm, store, archives, pre_c, now_c = map(float, sys.argv[1:])
+pre, before, now, warm, store, archives, pre_c, now_c, snap = map(float, sys.argv[1:])
 g = lambda b: f"{b / 2**30:.2f} GiB"
 rows = [
     ("prebuilt archives -> containerd", f"{pre:.2f} s", "containerd's floor"),
     ("before: export + import", f"{before - warm:.2f} s (+{warm:.2f} s warm pull)", f"{(before - warm) / pre:.2f}x the floor; {g(archives)} of archives written first"),
     ("now: streamed import", f"{now - warm:.2f} s (+{warm:.2f} s warm pull)", f"{(now - warm) / pre:.2f}x the floor; no temporary file"),
     ("store / containerd content", f"{g(store)} / {g(now_c)}", f"prebuilt gave {g(pre_c)}"),
+    ("unpacked snapshots", g(snap), ""),
+    ("peak disk, images", f"{g(store + now_c + snap)}", f"before: {g(store + archives + now_c + snap)} (archives on top); after --drop-store: {g(now_c + snap)}"),
 ]
 print()
 for a, b, c in rows:

@@ -24,8 +24,18 @@ fn main() {
     let mut times = Vec::new();
     for _ in 0..9 {
         let start = Instant::now();
+        let wall = std::time::SystemTime::now();
         let out = support::world::install(&w, &[]);
         times.push(start.elapsed().as_secs_f64());
+        if std::env::var_os("DQ_BENCH_KEEP").is_some() {
+            let since = wall.duration_since(std::time::UNIX_EPOCH).unwrap();
+            println!(
+                "  run started at {}.{:06} took {:.3} s",
+                since.as_secs(),
+                since.subsec_micros(),
+                start.elapsed().as_secs_f64()
+            );
+        }
         let (_, stderr) = support::world::text(&out);
         assert_eq!(out.status.code(), Some(0), "{stderr}");
         assert!(stderr.contains("skipped 4 completed steps"), "{stderr}");
@@ -41,4 +51,20 @@ fn main() {
         w.bin.display()
     );
     println!("target <= 1 s: {}", if median <= 1.0 { "met" } else { "MISSED" });
+    // Where the last run's time went, from its report.
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(w.data.join("report.json")).unwrap()).unwrap();
+    for p in report["phases"].as_array().into_iter().flatten() {
+        println!(
+            "  {:10} {:8} {:.2} s",
+            p["id"].as_str().unwrap_or(""),
+            p["state"].as_str().unwrap_or(""),
+            p["seconds"].as_f64().unwrap_or(0.0)
+        );
+    }
+    println!("  started {} finished {}", report["started_at"], report["finished_at"]);
+    if std::env::var_os("DQ_BENCH_KEEP").is_some() {
+        println!("  kept: {}", w.data.display());
+        std::mem::forget(w);
+    }
 }

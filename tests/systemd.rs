@@ -1,7 +1,9 @@
 //! The k3s service path under real systemd 252 as PID 1, in a Debian
 //! bookworm container (debootstrap + podman; see test-peers.md §6):
 //! install → active and enabled; install again → "unchanged", no restart;
-//! a changed setting → exactly one restart; uninstall → nothing left.
+//! a changed setting → exactly one restart; the next k3s patch (an
+//! upgrade's k3s step) → the binary replaced, one restart; uninstall →
+//! nothing left.
 //! The `k3s` it installs is a stub that notifies systemd from its main
 //! process and writes a kubeconfig pointing at the fake API on loopback.
 //! Slower than the rest (about a minute the first time, for debootstrap).
@@ -243,6 +245,32 @@ fn install_reinstall_change_and_uninstall_under_real_systemd() {
     assert_eq!(code, 0, "{out}\n{err}");
     assert_eq!(c.starts(), 2, "{err}");
     assert!(String::from_utf8_lossy(&c.sh("cat /etc/rancher/k3s/config.yaml").stdout).contains("- \"traefik\""));
+
+    // The k3s step of an upgrade: the next patch (another verified binary)
+    // replaces the old one and restarts the service once.
+    let next = format!("{STUB_K3S}# v1.36.5+k3s1\n");
+    write(t, "media2/k3s", next.as_bytes(), 0o755);
+    write(
+        t,
+        "media2/k3s-airgap-images-amd64.tar.zst",
+        b"air-gap images, next patch",
+        0o644,
+    );
+    let bumped = support::k8s::dev_profile_pinned_to(next.as_bytes(), b"air-gap images, next patch")
+        .replacen(
+            "  overhead: {cpu: 500m, memory: 1Gi}",
+            "  overhead: {cpu: 500m, memory: 1Gi}\n  disable: [traefik]",
+            1,
+        )
+        .replace("version: v1.36.4+k3s1", "version: v1.36.5+k3s1");
+    write(t, "profile.yaml", bumped.as_bytes(), 0o644);
+    let (code, out, err) = c.dq("install --only k3s --yes --k3s-artifacts /test/media2");
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("k3s v1.36.5+k3s1"), "{out}");
+    assert_eq!(c.starts(), 3, "one restart for the new binary: {err}");
+    assert_eq!(c.sh("cat /usr/local/bin/k3s").stdout, next.as_bytes());
+    let state = String::from_utf8_lossy(&c.sh("systemctl is-active k3s").stdout).into_owned();
+    assert_eq!(state, "active\n");
 
     let (code, out, err) = c.dq("uninstall --yes");
     assert_eq!(code, 0, "{out}\n{err}");

@@ -230,5 +230,6 @@ pub(crate) fn pull_options(
         auth,
         retry_base: Duration::from_millis(retry_ms),
         attempts: 5,
+        boot_id: host.sys.boot_id(),
     })
 }

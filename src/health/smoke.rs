@@ -35,24 +35,27 @@ fn result(name: &str, kind: &'static str, start: Instant, outcome: Result<String
 
 /// GET each HTTP health path; 200 passes.
 pub async fn health(http: &reqwest::Client, base: &str, profile: &Profile) -> Vec<CheckResult> {
-    let mut out = Vec::new();
-    for c in &profile.components {
+    // All at once: each is one GET, and a re-run on a healthy host waits
+    // for the slowest, not the sum.
+    let checks = profile.components.iter().filter_map(|c| {
         let Some(Health::Http { path, .. }) = &c.health else {
-            continue;
+            return None;
         };
         if !(c.is_java() || c.context.is_some()) {
-            continue;
+            return None;
         }
-        let start = Instant::now();
-        let url = format!("{base}{path}");
-        let outcome = match http.get(&url).send().await {
-            Ok(r) if r.status().as_u16() == 200 => Ok(format!("GET {path}: 200")),
-            Ok(r) => Err(format!("GET {path}: HTTP {}", r.status().as_u16())),
-            Err(e) => Err(format!("GET {path}: {}", super::super::deploy::cluster::one_line(&e))),
-        };
-        out.push(result(&c.name, "health", start, outcome));
-    }
-    out
+        Some(async move {
+            let start = Instant::now();
+            let url = format!("{base}{path}");
+            let outcome = match http.get(&url).send().await {
+                Ok(r) if r.status().as_u16() == 200 => Ok(format!("GET {path}: 200")),
+                Ok(r) => Err(format!("GET {path}: HTTP {}", r.status().as_u16())),
+                Err(e) => Err(format!("GET {path}: {}", super::super::deploy::cluster::one_line(&e))),
+            };
+            result(&c.name, "health", start, outcome)
+        })
+    });
+    futures_util::future::join_all(checks).await
 }
 
 /// The names the smoke checks rely on. tests/fidelity.rs checks each against

@@ -57,6 +57,10 @@ pub trait Fs: Send + Sync {
 pub trait Sys: Send + Sync {
     fn uname(&self) -> Uname;
     fn effective_uid(&self) -> u32;
+    /// The kernel's id of this boot (a reboot changes it); None when unknown.
+    fn boot_id(&self) -> Option<String> {
+        None
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -166,6 +166,15 @@ impl Sys for RealSys {
     fn effective_uid(&self) -> u32 {
         rustix::process::geteuid().as_raw()
     }
+
+    // Kernel state, not a host file: never re-rooted.
+    #[allow(clippy::disallowed_methods)]
+    fn boot_id(&self) -> Option<String> {
+        std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+            .ok()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+    }
 }
 
 pub struct RealEnv;

@@ -89,6 +89,11 @@ pub struct PullOptions {
     /// First retry delay; doubled per attempt (tests set it to a few ms).
     pub retry_base: Duration,
     pub attempts: u32,
+    /// This boot's id. With one, blobs are renamed into place without an
+    /// fsync each (a third of a cold pull's wall time here): the store
+    /// records the boot before writing, and the first run after a reboot
+    /// re-hashes it (`Store::settle`). Without one, each blob is fsynced.
+    pub boot_id: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -319,6 +324,7 @@ impl Puller {
             source,
         };
         self.store.init().await.map_err(store_err)?;
+        self.store.settle(self.opts.boot_id.as_deref()).map_err(store_err)?;
         self.reporter.event(&Event::Resolving { images: images.len() });
 
         let sem = Arc::new(tokio::sync::Semaphore::new(self.opts.jobs.max(1)));
@@ -381,6 +387,9 @@ impl Puller {
                     cached: true,
                 });
             }
+        }
+        if let (Some(boot), false) = (&self.opts.boot_id, missing.is_empty()) {
+            self.store.mark_unsynced(boot).map_err(store_err)?;
         }
         let total_missing: u64 = missing.iter().map(|d| d.size).sum();
         self.reporter.event(&Event::Downloading {
@@ -848,7 +857,9 @@ impl Puller {
             }
         }
         out.flush().await.map_err(FetchError::Io)?;
-        out.get_ref().sync_all().await.map_err(FetchError::Io)?;
+        if self.opts.boot_id.is_none() {
+            out.get_ref().sync_all().await.map_err(FetchError::Io)?;
+        }
         if received < d.size {
             return Err(FetchError::Cut {
                 received,

@@ -44,6 +44,10 @@ pub fn sha256_digest(bytes: &[u8]) -> String {
     format!("sha256:{:x}", Sha256::digest(bytes))
 }
 
+/// Written by `Store::mark_unsynced`: blobs since may still be only in the
+/// page cache of the boot it names.
+const UNSYNCED: &str = "unsynced";
+
 /// Written by `Store::drop_blobs`.
 const DROPPED: &str = "dropped.json";
 
@@ -107,6 +111,58 @@ impl Store {
             .ok()
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
             .is_some_and(|v| v["lock_sha256"] == lock_sha256)
+    }
+
+    /// Records, durably, that blobs written from now on may not be on disk
+    /// yet, and in which boot. Blobs are then renamed into place without an
+    /// fsync each: after a crash without a reboot the page cache still holds
+    /// them; after a reboot `settle` re-hashes the store.
+    pub fn mark_unsynced(&self, boot_id: &str) -> std::io::Result<()> {
+        if self.unsynced_boot().as_deref() == Some(boot_id) {
+            return Ok(());
+        }
+        let path = self.root.join(UNSYNCED);
+        let f = std::fs::File::create(&path)?;
+        std::io::Write::write_all(&mut &f, boot_id.as_bytes())?;
+        f.sync_all()?;
+        std::fs::File::open(&self.root)?.sync_all()
+    }
+
+    fn unsynced_boot(&self) -> Option<String> {
+        std::fs::read_to_string(self.root.join(UNSYNCED)).ok()
+    }
+
+    /// Before the store is trusted: when blobs were written in another boot
+    /// than this one (`boot_id`; None: unknown, so any other) and never
+    /// flushed, every blob is re-hashed and a bad one deleted (it is fetched
+    /// again). Returns how many were deleted. Otherwise nothing to do.
+    pub fn settle(&self, boot_id: Option<&str>) -> std::io::Result<usize> {
+        let Some(marked) = self.unsynced_boot() else {
+            return Ok(0);
+        };
+        if boot_id == Some(marked.as_str()) {
+            return Ok(0);
+        }
+        let mut deleted = 0;
+        if let Ok(entries) = std::fs::read_dir(self.root.join("blobs/sha256")) {
+            for e in entries.flatten() {
+                let want = format!("sha256:{}", e.file_name().to_string_lossy());
+                let ok = std::fs::File::open(e.path())
+                    .and_then(|mut f| {
+                        let mut h = Sha256::new();
+                        std::io::copy(&mut f, &mut h)?;
+                        Ok(format!("sha256:{:x}", h.finalize()))
+                    })
+                    .is_ok_and(|got| got == want);
+                if !ok {
+                    std::fs::remove_file(e.path())?;
+                    deleted += 1;
+                }
+            }
+        }
+        rustix::fs::syncfs(std::fs::File::open(&self.root)?)?;
+        std::fs::remove_file(self.root.join(UNSYNCED))?;
+        Ok(deleted)
     }
 
     pub fn blob_path(&self, digest: &str) -> Result<PathBuf, String> {
@@ -226,6 +282,29 @@ pub async fn hash_file(path: &Path) -> std::io::Result<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn after_a_reboot_an_unsynced_store_is_rehashed_and_a_bad_blob_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = super::Store::new(dir.path());
+        std::fs::create_dir_all(dir.path().join("blobs/sha256")).unwrap();
+        let good = b"good blob";
+        let good_digest = super::sha256_digest(good);
+        std::fs::write(store.blob_path(&good_digest).unwrap(), good).unwrap();
+        let lost = super::sha256_digest(b"lost in the page cache");
+        std::fs::write(store.blob_path(&lost).unwrap(), [0u8; 22]).unwrap();
+
+        store.mark_unsynced("boot-a").unwrap();
+        // The same boot: the page cache still has everything.
+        assert_eq!(store.settle(Some("boot-a")).unwrap(), 0);
+        assert!(store.blob_path(&lost).unwrap().exists());
+        // Another boot: re-hashed, the bad blob deleted, the marker gone.
+        assert_eq!(store.settle(Some("boot-b")).unwrap(), 1);
+        assert!(!store.blob_path(&lost).unwrap().exists());
+        assert!(store.blob_path(&good_digest).unwrap().exists());
+        assert!(!dir.path().join(super::UNSYNCED).exists());
+        assert_eq!(store.settle(None).unwrap(), 0, "nothing unsynced any more");
+    }
+
     use super::*;
 
     #[tokio::test]

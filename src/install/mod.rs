@@ -394,6 +394,9 @@ async fn images(
     // Every locked blob already in the store (written only after its hash
     // matched, or moved from a verified bundle): nothing to fetch.
     let _ = journal;
+    store
+        .settle(req.host.sys.boot_id().as_deref())
+        .map_err(|e| Report::msg(format!("could not check the image store: {e}"), Exit::Failed))?;
     let dropped = req
         .data_fs
         .read_to_string(&lock_path)

@@ -317,11 +317,13 @@ pub fn fake_digit(profile: &digit_quickstart::profile::Profile, secrets_file: st
                         "/egov-workflow-v2/egov-wf/businessservice/_search" => (200, r#"{"BusinessServices":[{"tenantId":"pg","businessService":"PGR","states":[{"state":null,"isStartState":true},{"state":"PENDINGFORASSIGNMENT","isStartState":false}]}]}"#.to_owned()),
                         _ => (404, "{}".to_owned()),
                     };
-                    let _ = write!(
-                        conn,
+                    // One write, as a real server answers: `write!` would send each
+                    // piece apart and Nagle plus delayed ACK add 40 ms to every reply.
+                    let reply = format!(
                         "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
                         body.len()
                     );
+                    let _ = conn.write_all(reply.as_bytes());
                 }
             });
         }

@@ -780,11 +780,11 @@ fn tunnel(conn: UnixStream, seen: &Mutex<Vec<(String, Request)>>, handler: &Mute
         seen.lock().unwrap().push((target.clone(), req.clone()));
         let h = handler.lock().unwrap().clone();
         let (status, body) = h(&target, &req);
-        let _ = write!(
-            conn,
+        let reply = format!(
             "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
             body.len()
         );
+        let _ = conn.write_all(reply.as_bytes());
     }
 }
 

@@ -15,48 +15,55 @@ fn fake(routes: Routes) -> (String, Arc<Mutex<Vec<String>>>) {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
+    let routes = Arc::new(routes);
     std::thread::spawn(move || {
+        // A thread per connection: the health checks come all at once.
         for conn in listener.incoming().flatten() {
-            let mut reader = BufReader::new(conn.try_clone().unwrap());
-            let mut conn = conn;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                    break;
-                }
-                let mut len = 0;
-                loop {
-                    let mut h = String::new();
-                    if reader.read_line(&mut h).unwrap_or(0) <= 2 {
-                        break;
-                    }
-                    if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
-                        len = v.trim().parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0; len];
-                reader.read_exact(&mut body).unwrap();
-                let path = line
-                    .split_whitespace()
-                    .nth(1)
-                    .unwrap_or("/")
-                    .split('?')
-                    .next()
-                    .unwrap()
-                    .to_owned();
-                log.lock()
-                    .unwrap()
-                    .push(format!("{} {}", line.trim(), String::from_utf8_lossy(&body)));
-                let (status, text) = routes.get(path.as_str()).cloned().unwrap_or((404, "{}".into()));
-                let _ = write!(
-                    conn,
-                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{text}",
-                    text.len()
-                );
-            }
+            let (routes, log) = (routes.clone(), log.clone());
+            std::thread::spawn(move || serve(conn, &routes, &log));
         }
     });
     (base, seen)
+}
+
+fn serve(conn: std::net::TcpStream, routes: &Routes, log: &Mutex<Vec<String>>) {
+    let mut reader = BufReader::new(conn.try_clone().unwrap());
+    let mut conn = conn;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        let mut len = 0;
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h).unwrap_or(0) <= 2 {
+                break;
+            }
+            if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                len = v.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; len];
+        reader.read_exact(&mut body).unwrap();
+        let path = line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or("/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned();
+        log.lock()
+            .unwrap()
+            .push(format!("{} {}", line.trim(), String::from_utf8_lossy(&body)));
+        let (status, text) = routes.get(path.as_str()).cloned().unwrap_or((404, "{}".into()));
+        let reply = format!(
+            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{text}",
+            text.len()
+        );
+        let _ = conn.write_all(reply.as_bytes());
+    }
 }
 
 fn dev() -> Profile {
