@@ -44,20 +44,6 @@ pub struct RestoreArgs {
     pub timeout: u64,
 }
 
-fn kubeconfig(host: &Host, arg: &Option<PathBuf>) -> PathBuf {
-    arg.clone().unwrap_or_else(|| {
-        host.fs
-            .real_path(std::path::Path::new(crate::k3s::kubeconfig::K3S_KUBECONFIG))
-    })
-}
-
-fn poll(host: &Host) -> Duration {
-    host.env
-        .var(crate::env_vars::POLL_MS)
-        .and_then(|v| v.parse().ok())
-        .map_or(Duration::from_secs(2), Duration::from_millis)
-}
-
 fn failed(e: BackupError) -> Report {
     let exit = match e {
         BackupError::BadName { .. } | BackupError::NotFound { .. } | BackupError::Exists { .. } => Exit::Usage,
@@ -88,7 +74,7 @@ pub fn backup(s: &Settings, args: &BackupArgs, host: &Host, printer: &mut Printe
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| failed(BackupError::io("create", parent, e)))?;
     }
-    let kubeconfig = kubeconfig(host, &args.kubeconfig);
+    let kubeconfig = super::kubeconfig_or_k3s(host, args.kubeconfig.as_deref());
     let runtime = super::runtime()?;
     let started = std::time::Instant::now();
     let printer = RefCell::new(printer);
@@ -101,7 +87,7 @@ pub fn backup(s: &Settings, args: &BackupArgs, host: &Host, printer: &mut Printe
             layout: &s.layout,
             host_fs: host.fs.as_ref(),
             say: &say,
-            poll: poll(host),
+            poll: super::poll_interval(host, Duration::from_secs(2)),
             timeout: Duration::from_secs(300),
         };
         backup::run::backup(&cx, &name, &created, &out).await.map_err(failed)
@@ -185,7 +171,7 @@ pub fn restore(s: &Settings, args: &RestoreArgs, host: &Host, printer: &mut Prin
             printer.note("Nothing was changed.");
             return Ok(None);
         }
-        let kubeconfig = kubeconfig(host, &args.kubeconfig);
+        let kubeconfig = super::kubeconfig_or_k3s(host, args.kubeconfig.as_deref());
         let runtime = super::runtime()?;
         let data_fs = super::check::user_files();
         let started = std::time::Instant::now();
@@ -200,7 +186,7 @@ pub fn restore(s: &Settings, args: &RestoreArgs, host: &Host, printer: &mut Prin
                     layout: &s.layout,
                     host_fs: host.fs.as_ref(),
                     say: &say,
-                    poll: poll(host),
+                    poll: super::poll_interval(host, Duration::from_secs(2)),
                     timeout: Duration::from_secs(args.timeout),
                 };
                 backup::run::restore_data(&cx, &unpacked, &data_fs)
@@ -217,19 +203,7 @@ pub fn restore(s: &Settings, args: &RestoreArgs, host: &Host, printer: &mut Prin
     };
     // The services start again in waves with the restored secrets; health
     // and smoke run as after an install.
-    let mut journal = crate::install::journal::Journal::load(&data_fs, &s.layout.journal(), &profile.name);
-    journal
-        .forget(&data_fs, &s.layout.journal(), "deploy")
-        .map_err(|source| {
-            Report::new(
-                crate::error::IoError {
-                    action: "update the step journal",
-                    path: s.layout.journal(),
-                    source,
-                },
-                Exit::Failed,
-            )
-        })?;
+    super::forget_deploy(s, &data_fs, &profile.name)?;
     let code = super::install::redeploy(s, host, printer, &profile, kubeconfig)?;
     printer.note(&format!(
         "restored backup `{}` ({}) in {:.1} s",

@@ -276,6 +276,42 @@ pub fn run(args: Vec<OsString>, host: &Host, term: Terminal, out: &mut dyn Write
 
 /// The async runtime every command that talks to the network or a cluster
 /// uses: two workers (the CI machine and small VMs have two cores).
+/// `--kubeconfig`, or k3s's own (below --root).
+pub(crate) fn kubeconfig_or_k3s(host: &Host, arg: Option<&std::path::Path>) -> PathBuf {
+    arg.map(std::path::Path::to_path_buf).unwrap_or_else(|| {
+        host.fs
+            .real_path(std::path::Path::new(crate::k3s::kubeconfig::K3S_KUBECONFIG))
+    })
+}
+
+/// How often to poll the cluster: `default`, or the tests' override.
+pub(crate) fn poll_interval(host: &Host, default: std::time::Duration) -> std::time::Duration {
+    host.env
+        .var(env_vars::POLL_MS)
+        .and_then(|v| v.parse().ok())
+        .map_or(default, std::time::Duration::from_millis)
+}
+
+/// The app is gone or replaced: the next install must deploy again.
+pub(crate) fn forget_deploy(
+    s: &Settings,
+    data_fs: &dyn crate::host::Fs,
+    profile: &str,
+) -> Result<(), crate::error::Report> {
+    let path = s.layout.journal();
+    let mut journal = crate::install::journal::Journal::load(data_fs, &path, profile);
+    journal.forget(data_fs, &path, "deploy").map_err(|source| {
+        crate::error::Report::new(
+            crate::error::IoError {
+                action: "update the step journal",
+                path: path.clone(),
+                source,
+            },
+            crate::error::Exit::Failed,
+        )
+    })
+}
+
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, crate::error::Report> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -41,16 +41,9 @@ pub fn run(s: &Settings, args: &ResetArgs, host: &Host, printer: &mut Printer) -
         printer.note("Nothing was changed.");
         return Ok(Exit::Success);
     }
-    let kubeconfig = args.kubeconfig.clone().unwrap_or_else(|| {
-        host.fs
-            .real_path(std::path::Path::new(crate::k3s::kubeconfig::K3S_KUBECONFIG))
-    });
+    let kubeconfig = super::kubeconfig_or_k3s(host, args.kubeconfig.as_deref());
     let runtime = super::runtime()?;
-    let poll = host
-        .env
-        .var(crate::env_vars::POLL_MS)
-        .and_then(|v| v.parse().ok())
-        .map_or(Duration::from_secs(2), Duration::from_millis);
+    let poll = super::poll_interval(host, Duration::from_secs(2));
     let ns = profile.namespace.clone();
     let limit = Duration::from_secs(args.timeout);
     runtime.block_on(async {
@@ -59,19 +52,7 @@ pub fn run(s: &Settings, args: &ResetArgs, host: &Host, printer: &mut Printer) -
     })?;
     // The app is gone: the next install must deploy again.
     let data_fs = super::check::user_files();
-    let mut journal = crate::install::journal::Journal::load(&data_fs, &s.layout.journal(), &profile.name);
-    journal
-        .forget(&data_fs, &s.layout.journal(), "deploy")
-        .map_err(|source| {
-            Report::new(
-                crate::error::IoError {
-                    action: "update the step journal",
-                    path: s.layout.journal(),
-                    source,
-                },
-                Exit::Failed,
-            )
-        })?;
+    super::forget_deploy(s, &data_fs, &profile.name)?;
     printer.note(&format!(
         "namespace {ns} deleted; k3s, the image store and the secrets are kept"
     ));

@@ -195,10 +195,7 @@ fn prune(
     old: &crate::profile::Profile,
     ids: &[String],
 ) -> Result<(), Report> {
-    let kubeconfig = args.install.kubeconfig.clone().unwrap_or_else(|| {
-        host.fs
-            .real_path(std::path::Path::new(crate::k3s::kubeconfig::K3S_KUBECONFIG))
-    });
+    let kubeconfig = super::kubeconfig_or_k3s(host, args.install.kubeconfig.as_deref());
     let _ = s;
     let runtime = super::runtime()?;
     runtime.block_on(async {
@@ -249,10 +246,7 @@ fn rollback(s: &Settings, args: &UpgradeArgs, host: &Host, printer: &mut Printer
             printer,
         )?,
         None => {
-            let kubeconfig = args.install.kubeconfig.clone().unwrap_or_else(|| {
-                host.fs
-                    .real_path(std::path::Path::new(crate::k3s::kubeconfig::K3S_KUBECONFIG))
-            });
+            let kubeconfig = super::kubeconfig_or_k3s(host, args.install.kubeconfig.as_deref());
             super::install::redeploy(&old_settings, host, printer, &before, kubeconfig)?
         }
     };
