@@ -122,7 +122,7 @@ pub async fn collect(req: &Request<'_>) -> Result<PathBuf, Report> {
             .map(|t| tail(&t, 2000))
             .unwrap_or_else(|e| format!("(not readable: {e})")),
     );
-    match crate::k3s::lifecycle::kube_client(&req.kubeconfig).await {
+    match crate::k3s::lifecycle::kube_client(&req.kubeconfig, None).await {
         Err(e) => a.add(
             "kubernetes.txt",
             format!("(the API is not reachable: {})", e.chain().join(": ")),

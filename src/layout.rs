@@ -43,6 +43,10 @@ impl Layout {
     pub fn report(&self) -> PathBuf {
         self.at("report.json")
     }
+    /// The cluster the deploy went to and its classes and registry (`install`).
+    pub fn target(&self) -> PathBuf {
+        self.at("target.json")
+    }
     pub fn secrets(&self) -> PathBuf {
         self.at("secrets")
     }

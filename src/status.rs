@@ -20,6 +20,8 @@ pub struct Status {
     /// (not this tool's k3s, so not its business).
     pub service: Option<Service>,
     pub node: Option<NodeState>,
+    /// Every node (the first is `node`): a cluster may have agents.
+    pub nodes: Vec<NodeState>,
     pub components: Vec<ComponentState>,
     pub checks: Vec<CheckResult>,
     pub healthy: bool,
@@ -33,7 +35,7 @@ pub struct Service {
     pub enabled: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct NodeState {
     pub name: String,
     pub ready: bool,
@@ -47,6 +49,8 @@ pub struct ComponentState {
     pub total: i32,
     pub restarts: i32,
     pub state: String,
+    /// The nodes its pods run on.
+    pub nodes: Vec<String>,
 }
 
 pub struct Request<'a> {
@@ -69,15 +73,15 @@ pub async fn gather(req: &Request<'_>) -> Status {
     });
     let mut notes = Vec::new();
     let mut node = None;
+    let mut all_nodes = Vec::new();
     let mut components = Vec::new();
     let mut url = req.ingress_url.clone();
-    match crate::k3s::lifecycle::kube_client(&req.kubeconfig).await {
+    match crate::k3s::lifecycle::kube_client(&req.kubeconfig, None).await {
         Err(e) => notes.push(format!("the Kubernetes API is not reachable: {}", e.chain().join(": "))),
         Ok(client) => {
             let nodes: Api<Node> = Api::all(client.clone());
-            if let Ok(list) = nodes.list(&ListParams::default()).await
-                && let Some(n) = list.items.into_iter().next()
-            {
+            let listed = nodes.list(&ListParams::default()).await.map(|l| l.items).unwrap_or_default();
+            for n in listed {
                 let status = n.status.unwrap_or_default();
                 let ready = status
                     .conditions
@@ -92,12 +96,13 @@ pub async fn gather(req: &Request<'_>) -> Status {
                         .find(|a| a.type_ == "InternalIP")
                         .map(|a| format!("http://{}", a.address));
                 }
-                node = Some(NodeState {
+                all_nodes.push(NodeState {
                     name: n.metadata.name.unwrap_or_default(),
                     ready,
                     version: status.node_info.map(|i| i.kubelet_version).unwrap_or_default(),
                 });
             }
+            node = all_nodes.first().cloned();
             let selector = format!("{MANAGED_BY}={MANAGER}");
             let lp = ListParams::default().labels(&selector);
             let deployments: Api<Deployment> = Api::namespaced(client.clone(), &p.namespace);
@@ -130,12 +135,19 @@ pub async fn gather(req: &Request<'_>) -> Status {
                         .find_map(|cs| cs.state.as_ref()?.waiting.as_ref()?.reason.clone())
                         .unwrap_or_else(|| "Starting".to_owned()),
                 };
+                let mut on: Vec<String> = mine
+                    .iter()
+                    .filter_map(|pod| pod.spec.as_ref()?.node_name.clone())
+                    .collect();
+                on.sort();
+                on.dedup();
                 components.push(ComponentState {
                     name: c.name.clone(),
                     ready,
                     total,
                     restarts,
                     state,
+                    nodes: on,
                 });
             }
         }
@@ -169,6 +181,7 @@ pub async fn gather(req: &Request<'_>) -> Status {
     Status {
         service,
         node,
+        nodes: all_nodes,
         components,
         checks,
         healthy,

@@ -515,7 +515,12 @@ fn a_node_too_small_for_the_profile_is_diagnosed_from_the_schedulers_own_event()
         k3s_addons: true,
         ..Options::default()
     });
+    // The cluster check sees it first; past it, the deploy still explains.
     let out = install(&w, &["--wait-timeout", "15"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out).1);
+    assert!(text(&out).1.contains("cluster checks failed: cluster-capacity\n"), "{}", text(&out).1);
+    assert!(w.cp.get("/api/v1/namespaces/egov").is_none(), "nothing applied");
+    let out = install(&w, &["--wait-timeout", "15", "--ignore-check", "cluster-capacity"]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(4), "{stdout}\n{stderr}");
     assert!(stderr.contains("is not ready after"), "{stderr}");
@@ -536,7 +541,7 @@ fn a_cluster_without_the_local_path_storage_class_is_diagnosed_at_the_first_clai
         k3s_addons: false,
         ..Options::default()
     });
-    let out = install(&w, &["--wait-timeout", "15"]);
+    let out = install(&w, &["--wait-timeout", "15", "--ignore-check", "storage-class"]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(4), "{stdout}\n{stderr}");
     assert!(stderr.contains("postgres is not ready"), "{stderr}");
@@ -614,7 +619,7 @@ fn a_seed_file_that_does_not_match_its_pin_stops_before_anything_reaches_the_clu
     let line = text_p.lines().find(|l| l.contains("tenant-seed.sql")).unwrap();
     let pin = line.split("sha256: ").nth(1).unwrap()[..64].to_owned();
     std::fs::write(&w.profile, text_p.replace(&pin, &"0".repeat(64))).unwrap();
-    let out = install(&w, &[]);
+    let out = install(&w, &["--ignore-check", "storage-class"]);
     let stderr = text(&out).1;
     assert_eq!(out.status.code(), Some(4), "{stderr}");
     assert!(stderr.contains("tenant-seed.sql does not match its pin"), "{stderr}");

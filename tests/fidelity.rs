@@ -62,6 +62,8 @@ fn effective_env(p: &Profile) -> BTreeMap<String, BTreeMap<String, String>> {
         digests: &none,
         files: &none,
         public_url: None,
+        target: &digit_quickstart::deploy::manifests::target::Target::default(),
+        pull_auth: None,
     });
     let common: BTreeMap<String, String> = r
         .base

@@ -80,7 +80,7 @@ pub fn backup(s: &Settings, args: &BackupArgs, host: &Host, printer: &mut Printe
     let printer = RefCell::new(printer);
     let say = |t: &str| printer.borrow_mut().note(t);
     let (manifest, size) = runtime.block_on(async {
-        let client = crate::k3s::lifecycle::kube_client(&kubeconfig).await?;
+        let client = crate::k3s::lifecycle::kube_client(&kubeconfig, None).await?;
         let cx = backup::run::Context {
             client,
             profile: &profile,
@@ -179,7 +179,7 @@ pub fn restore(s: &Settings, args: &RestoreArgs, host: &Host, printer: &mut Prin
             let cell = RefCell::new(&mut *printer);
             let say = |t: &str| cell.borrow_mut().note(t);
             runtime.block_on(async {
-                let client = crate::k3s::lifecycle::kube_client(&kubeconfig).await?;
+                let client = crate::k3s::lifecycle::kube_client(&kubeconfig, None).await?;
                 let cx = backup::run::Context {
                     client,
                     profile: &profile,

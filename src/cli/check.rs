@@ -27,6 +27,10 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub registry: RegistryArgs,
+
+    /// Check this cluster instead of the host (`install --kubeconfig`)
+    #[command(flatten)]
+    pub cluster: super::cluster::ClusterArgs,
 }
 
 /// Where `check` and `plan` look the images up (as `pull` would fetch them).
@@ -111,6 +115,9 @@ pub(super) fn summary(p: &Profile) -> ProfileSummary<'_> {
 }
 
 pub fn run(s: &Settings, args: &CheckArgs, host: &Host, printer: &mut Printer) -> Result<Exit, Report> {
+    if args.cluster.kubeconfig.is_some() {
+        return super::cluster::check(s, &args.cluster, &args.ignore_check, printer);
+    }
     let probe = args.registry.options(host)?;
     let (profile, facts, pre) = evaluate(s, &args.ignore_check, args.offline, Some(&probe), host, printer)?;
     // One document, printed and saved: the same bytes either way.

@@ -21,7 +21,7 @@ pub enum Stage {
     Deploy,
 }
 
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct InstallArgs {
     /// Run only this stage
     #[arg(long, value_enum)]
@@ -43,9 +43,17 @@ pub struct InstallArgs {
     #[arg(long, value_name = "NAME[,NAME]", value_delimiter = ',')]
     pub ignore_check: Vec<String>,
 
-    /// With --only deploy: the cluster to deploy into (default: k3s's)
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
+    #[command(flatten)]
+    pub cluster: super::cluster::ClusterArgs,
+
+    /// Push the locked images to this registry (`host[:port][/prefix]`) and
+    /// deploy them from there by digest; credentials from Docker's config
+    #[arg(long, value_name = "REGISTRY", requires = "kubeconfig")]
+    pub registry: Option<String>,
+
+    /// Speak plain HTTP to the --registry (a registry on a trusted LAN)
+    #[arg(long, requires = "registry")]
+    pub registry_plain_http: bool,
 
     /// Seconds to wait for each component before diagnosing it (default: per component)
     #[arg(long, value_name = "SECS", hide = true)]
@@ -81,6 +89,10 @@ pub struct InstallArgs {
     /// would be fetched again); k3s keeps running from its own copy
     #[arg(long)]
     pub drop_store: bool,
+
+    /// Where the deploy goes, when the caller already decided it.
+    #[arg(skip)]
+    pub target: Option<crate::deploy::manifests::target::Target>,
 }
 
 pub fn run(s: &Settings, args: &InstallArgs, host: &Host, printer: &mut Printer) -> Result<Exit, Report> {
@@ -100,6 +112,9 @@ pub fn run(s: &Settings, args: &InstallArgs, host: &Host, printer: &mut Printer)
         (_, _, Some(r)) => format!("registry mirror {r}"),
         _ => "docker-hub and the pinned URLs".to_owned(),
     };
+    if args.cluster.kubeconfig.is_some() && args.target.is_none() {
+        return into_cluster(s, args, host, printer, &runtime);
+    }
     if args.only == Some(Stage::Deploy) {
         let profile = crate::profile::load(&s.profile, &super::check::user_files())?;
         if !prompter(s).confirm(&format!(
@@ -111,7 +126,7 @@ pub fn run(s: &Settings, args: &InstallArgs, host: &Host, printer: &mut Printer)
             printer.note("Nothing was changed.");
             return Ok(Exit::Success);
         }
-        let kubeconfig = args.kubeconfig.clone().unwrap_or_else(|| {
+        let kubeconfig = args.cluster.kubeconfig.clone().unwrap_or_else(|| {
             host.fs
                 .real_path(std::path::Path::new(crate::k3s::kubeconfig::K3S_KUBECONFIG))
         });
@@ -182,6 +197,94 @@ pub fn run(s: &Settings, args: &InstallArgs, host: &Host, printer: &mut Printer)
         Some(facts.memory.total),
         &mut report,
     )
+}
+
+/// `install --kubeconfig`: the cluster's checks, the images pushed when
+/// `--registry` names one, then the same deploy, seeds, health and banner.
+fn into_cluster(
+    s: &Settings,
+    args: &InstallArgs,
+    host: &Host,
+    printer: &mut Printer,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<Exit, Report> {
+    if args.only == Some(Stage::K3s) {
+        return Err(Report::msg("--only k3s installs k3s here; --kubeconfig names another cluster", Exit::Usage)
+            .with_hint("use one or the other"));
+    }
+    let kubeconfig = args.cluster.kubeconfig.clone().unwrap_or_default();
+    let mut e = super::cluster::evaluate(s, &args.cluster, &kubeconfig, &args.ignore_check, runtime)?;
+    super::cluster::print(s, &e, false, printer);
+    super::cluster::stop_on_failed(&e.checks)?;
+    let question = format!(
+        "Deploy DIGIT {} ({} components) into namespace {} of the cluster in {}{}?",
+        e.profile.digit.release,
+        e.profile.components.len(),
+        e.profile.namespace,
+        kubeconfig.display(),
+        args.registry
+            .as_deref()
+            .map(|r| format!(", with the images pushed to {r}"))
+            .unwrap_or_default()
+    );
+    if !prompter(s).confirm(&question)? {
+        printer.note("Nothing was changed.");
+        return Ok(Exit::Success);
+    }
+    if let Some(registry) = &args.registry {
+        e.target = with_registry(s, args, host, printer, registry, e.target)?;
+    }
+    let inner = InstallArgs {
+        only: Some(Stage::Deploy),
+        target: Some(e.target),
+        ..args.clone()
+    };
+    run(s, &inner, host, printer)
+}
+
+/// Pushes the locked images and points the deploy at them.
+fn with_registry(
+    s: &Settings,
+    args: &InstallArgs,
+    host: &Host,
+    printer: &mut Printer,
+    registry: &str,
+    mut target: crate::deploy::manifests::target::Target,
+) -> Result<crate::deploy::manifests::target::Target, Report> {
+    let registry = registry
+        .trim_start_matches("http://")
+        .trim_start_matches("https://")
+        .trim_end_matches('/');
+    // The store first (a no-op when every locked blob is there).
+    let pull = super::pull::PullArgs {
+        images: Vec::new(),
+        platform: "linux/amd64".into(),
+        locked: false,
+        verify: false,
+        jobs: args.jobs,
+        registry_mirror: args.registry_mirror.clone().or_else(|| args.mirror.clone()),
+        insecure_registry: Vec::new(),
+        registry_auth_file: args.registry_auth_file.clone(),
+        export: None,
+        import: false,
+    };
+    let code = super::pull::run(s, &pull, host, printer)?;
+    if code != Exit::Success {
+        return Err(Report::msg("the images could not be pulled into the local store", code));
+    }
+    let summary = super::images::push(
+        s,
+        registry,
+        args.registry_plain_http,
+        args.registry_auth_file.as_deref(),
+        4,
+        host,
+        printer,
+    )?;
+    printer.note(&super::images::summary_line(&summary));
+    target.pull_secret = super::cluster::pull_auth(host, args.registry_auth_file.as_deref(), registry)?.is_some();
+    target.registry = Some(registry.to_owned());
+    Ok(target)
 }
 
 fn prompter(s: &Settings) -> Prompter {
@@ -328,6 +431,22 @@ fn orchestrate(
         Some((k, p)) => (Some(k), Some(p)),
         None => (None, None),
     };
+    let target = args
+        .target
+        .clone()
+        .unwrap_or_else(|| crate::deploy::saved_target(&data_fs, &s.layout));
+    if !args.no_deploy {
+        crate::deploy::save_target(&data_fs, &s.layout, &target).map_err(|source| {
+            Report::new(
+                crate::error::IoError {
+                    action: "record where the deploy goes",
+                    path: s.layout.target(),
+                    source,
+                },
+                Exit::Failed,
+            )
+        })?;
+    }
     let req = crate::install::Request {
         host,
         data_fs: &data_fs,
@@ -343,6 +462,14 @@ fn orchestrate(
             timeout: args.wait_timeout.map(Duration::from_secs),
             ingress_url: host.env.var(crate::env_vars::INGRESS_URL),
             node_memory,
+            context: args.cluster.context.clone(),
+            pull_auth: match &target.registry {
+                Some(r) if target.pull_secret => {
+                    super::cluster::pull_auth(host, args.registry_auth_file.as_deref(), r)?
+                }
+                _ => None,
+            },
+            target,
         },
         deploy_stage: !args.no_deploy,
         drop_store: args.drop_store,
@@ -487,7 +614,10 @@ pub(super) fn redeploy(
         registry_mirror: None,
         registry_auth_file: None,
         ignore_check: Vec::new(),
-        kubeconfig: None,
+        cluster: super::cluster::ClusterArgs::default(),
+        registry: None,
+        registry_plain_http: false,
+        target: None,
         wait_timeout: None,
         report: None,
         jobs: 8,
@@ -556,7 +686,10 @@ fn from_bundle(
         registry_mirror: None,
         registry_auth_file: None,
         ignore_check: args.ignore_check.clone(),
-        kubeconfig: args.kubeconfig.clone(),
+        cluster: args.cluster.clone(),
+        registry: args.registry.clone(),
+        registry_plain_http: args.registry_plain_http,
+        target: args.target.clone(),
         wait_timeout: args.wait_timeout,
         report: args.report.clone(),
         jobs: args.jobs,

@@ -3,10 +3,13 @@
 mod backup;
 mod bundle;
 mod check;
+mod cluster;
 mod doctor;
 mod golden;
+mod images;
 pub(crate) mod install;
 mod plan;
+mod proxy;
 mod pull;
 mod reset;
 mod serve;
@@ -93,8 +96,13 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Pull the profile's images (or the named ones) into the local store
     Pull(pull::PullArgs),
+    /// Work with the locked images: `images push --to REGISTRY`
+    #[command(subcommand)]
+    Images(images::ImagesCommand),
+    /// Serve DIGIT on a local port by port-forward (clusters without an Ingress)
+    Proxy(proxy::ProxyArgs),
     /// Install k3s, pull and import the images, deploy and seed DIGIT, check it (resumable)
-    Install(install::InstallArgs),
+    Install(Box<install::InstallArgs>),
     /// Show the state of k3s and every DIGIT component, with health and smoke checks
     Status(status::StatusArgs),
     /// Remove the deployed app, keeping k3s and the image store (--redeploy: deploy again offline)
@@ -247,6 +255,8 @@ pub fn run(args: Vec<OsString>, host: &Host, term: Terminal, out: &mut dyn Write
             Ok(Exit::Success)
         }
         Command::Pull(args) => pull::run(&settings, &args, host, &mut printer),
+        Command::Images(cmd) => images::run(&settings, &cmd, host, &mut printer),
+        Command::Proxy(args) => proxy::run(&settings, &args, &mut printer),
         Command::Install(args) => install::run(&settings, &args, host, &mut printer),
         Command::Status(args) => status::run(&settings, &args, host, &mut printer),
         Command::Reset(args) => reset::run(&settings, &args, host, &mut printer),

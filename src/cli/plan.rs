@@ -86,6 +86,8 @@ fn manifests(s: &Settings, host: &Host, printer: &mut Printer) -> Result<Exit, R
         digests: &digests,
         files: &files,
         public_url: None,
+        target: &crate::deploy::saved_target(&super::check::user_files(), &s.layout),
+        pull_auth: None,
     });
     let ordered = rendered.ordered(&profile);
     match s.output {

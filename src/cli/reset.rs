@@ -47,7 +47,7 @@ pub fn run(s: &Settings, args: &ResetArgs, host: &Host, printer: &mut Printer) -
     let ns = profile.namespace.clone();
     let limit = Duration::from_secs(args.timeout);
     runtime.block_on(async {
-        let client = crate::k3s::lifecycle::kube_client(&kubeconfig).await?;
+        let client = crate::k3s::lifecycle::kube_client(&kubeconfig, None).await?;
         crate::deploy::remove::remove(&client, &ns, limit, poll).await
     })?;
     // The app is gone: the next install must deploy again.

@@ -106,7 +106,7 @@ fn from_cluster(
     let limit = std::time::Duration::from_secs(args.timeout);
     let runtime = super::runtime()?;
     let mut done = runtime.block_on(async {
-        let client = crate::k3s::lifecycle::kube_client(kubeconfig).await?;
+        let client = crate::k3s::lifecycle::kube_client(kubeconfig, None).await?;
         crate::deploy::remove::remove(&client, &profile.namespace, limit, poll).await
     })?;
     let data_fs = super::check::user_files();

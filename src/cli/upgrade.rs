@@ -129,7 +129,7 @@ pub fn run(s: &Settings, args: &UpgradeArgs, host: &Host, printer: &mut Printer)
     let backup_args = super::backup::BackupArgs {
         name: Some(name.clone()),
         to: None,
-        kubeconfig: args.install.kubeconfig.clone(),
+        kubeconfig: args.install.cluster.kubeconfig.clone(),
     };
     let old_settings = settings_for(s, &s.layout, &current)?;
     super::backup::backup(&old_settings, &backup_args, host, printer).map_err(|e| {
@@ -195,11 +195,11 @@ fn prune(
     old: &crate::profile::Profile,
     ids: &[String],
 ) -> Result<(), Report> {
-    let kubeconfig = super::kubeconfig_or_k3s(host, args.install.kubeconfig.as_deref());
+    let kubeconfig = super::kubeconfig_or_k3s(host, args.install.cluster.kubeconfig.as_deref());
     let _ = s;
     let runtime = super::runtime()?;
     runtime.block_on(async {
-        let client = crate::k3s::lifecycle::kube_client(&kubeconfig).await?;
+        let client = crate::k3s::lifecycle::kube_client(&kubeconfig, None).await?;
         upgrade::prune(&client, old, ids).await
     })
 }
@@ -239,14 +239,14 @@ fn rollback(s: &Settings, args: &UpgradeArgs, host: &Host, printer: &mut Printer
             &old_settings,
             &super::backup::RestoreArgs {
                 backup: name.clone(),
-                kubeconfig: args.install.kubeconfig.clone(),
+                kubeconfig: args.install.cluster.kubeconfig.clone(),
                 timeout: 300,
             },
             host,
             printer,
         )?,
         None => {
-            let kubeconfig = super::kubeconfig_or_k3s(host, args.install.kubeconfig.as_deref());
+            let kubeconfig = super::kubeconfig_or_k3s(host, args.install.cluster.kubeconfig.as_deref());
             super::install::redeploy(&old_settings, host, printer, &before, kubeconfig)?
         }
     };

@@ -7,6 +7,7 @@ pub mod remove;
 pub mod run;
 pub mod secrets;
 pub mod stage;
+pub mod tunnel;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -23,6 +24,19 @@ pub fn locked_digests(layout: &Layout, profile: &Profile) -> BTreeMap<String, St
         .flatten()
         .map(|l| l.images.into_iter().map(|(r, i)| (r, i.digest)).collect())
         .unwrap_or_default()
+}
+
+/// What the last install deployed to (none yet: k3s's own cluster).
+pub fn saved_target(fs: &dyn Fs, layout: &Layout) -> manifests::target::Target {
+    fs.read_to_string(&layout.target())
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
+}
+
+pub fn save_target(fs: &dyn Fs, layout: &Layout, t: &manifests::target::Target) -> std::io::Result<()> {
+    let text = serde_json::to_string_pretty(t).map_err(std::io::Error::other)?;
+    fs.write_atomic(&layout.target(), text.as_bytes(), 0o644)
 }
 
 /// Where a seed file is cached: named by its pin.
@@ -81,6 +95,22 @@ pub fn phase(profile: &Profile, layout: &Layout) -> Phase {
             )],
         },
     ];
+    let stateful: Vec<&str> = profile
+        .components
+        .iter()
+        .filter(|c| !c.volumes.is_empty())
+        .map(|c| c.name.as_str())
+        .collect();
+    if !stateful.is_empty() {
+        // local-path volumes are folders on one node: with agents joined,
+        // the scheduler keeps these pods where their data is.
+        steps.push(Step::Check {
+            what: format!(
+                "volumes of {} are folders on the node their pod first runs on (local-path); those pods stay on that node, the other services spread over every node",
+                stateful.join(", ")
+            ),
+        });
+    }
     for (i, wave) in waves.iter().enumerate() {
         steps.push(Step::Apply {
             wave: i + 1,

@@ -19,6 +19,9 @@ use crate::k3s::artifacts::{self, ArtifactSpec};
 use crate::layout::Layout;
 use crate::profile::Profile;
 
+/// Where `digit-quickstart proxy` listens by default.
+pub const PROXY_PORT: u16 = 8080;
+
 pub struct Request<'a> {
     pub profile: &'a Profile,
     /// Reads and writes the data dir (a path the user chose, never re-rooted).
@@ -34,6 +37,11 @@ pub struct Request<'a> {
     /// The manifests hash of the last completed deploy (journal): when it is
     /// unchanged and everything is still ready, nothing is applied.
     pub previous_hash: Option<String>,
+    /// The kubeconfig context (None: its current one).
+    pub context: Option<String>,
+    pub target: super::manifests::target::Target,
+    /// `.dockerconfigjson` for the target's registry.
+    pub pull_auth: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -52,6 +60,9 @@ pub struct StageOutcome {
     /// Nothing was applied: the same manifests were already deployed and ready.
     pub unchanged: bool,
     pub checks: Vec<CheckResult>,
+    /// No Ingress: users reach DIGIT through `digit-quickstart proxy`.
+    pub port_forward: bool,
+    pub namespace: String,
     pub seconds: Phases,
 }
 
@@ -126,11 +137,14 @@ pub async fn run(req: &Request<'_>, progress: &(dyn Fn(Progress) + Sync)) -> Res
         secrets::load_or_generate(req.data_fs, &req.layout.secrets(), p, &mut random)
             .map_err(|e| Report::new(e, Exit::Failed))?;
     let digests = super::locked_digests(req.layout, p);
-    let client = crate::k3s::lifecycle::kube_client(&req.kubeconfig).await?;
+    let client = crate::k3s::lifecycle::kube_client(&req.kubeconfig, req.context.as_deref()).await?;
     // Where users reach DIGIT: the ingress on the node's address (some
     // services build links from it).
+    let no_ingress = req.target.ingress == super::manifests::target::Ingress::None;
     let url = match &req.ingress_url {
         Some(u) => u.trim_end_matches('/').to_owned(),
+        // Without an Ingress users come in through `digit-quickstart proxy`.
+        None if no_ingress => format!("http://127.0.0.1:{PROXY_PORT}"),
         None => format!(
             "http://{}",
             node_ip(&client).await.unwrap_or_else(|| "127.0.0.1".to_owned())
@@ -142,6 +156,8 @@ pub async fn run(req: &Request<'_>, progress: &(dyn Fn(Progress) + Sync)) -> Res
         digests: &digests,
         files: &files,
         public_url: Some(&url),
+        target: &req.target,
+        pull_auth: req.pull_auth.as_deref(),
     });
     crate::logging::redact(secrets.values());
     let manifests_hash = {
@@ -176,17 +192,36 @@ pub async fn run(req: &Request<'_>, progress: &(dyn Fn(Progress) + Sync)) -> Res
     let apply_secs = t.elapsed().as_secs_f64();
 
     let t = Instant::now();
+    // No Ingress: the checks go the way users will, by port-forward.
+    let tunnel = match (no_ingress, &req.ingress_url) {
+        (true, None) => {
+            let (addr, task) = super::tunnel::start(
+                std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+                client.clone(),
+                super::tunnel::Routes::of(p),
+            )
+            .await
+            .map_err(|e| Report::msg(format!("could not open a local port for the checks: {e}"), Exit::Failed))?;
+            Some((format!("http://{addr}"), task))
+        }
+        _ => None,
+    };
+    let check_url = tunnel.as_ref().map_or(url.as_str(), |(u, _)| u.as_str()).to_owned();
+    let url_for_checks = check_url.as_str();
     // The ingress picks up new endpoints within seconds; retry briefly.
-    let mut health = smoke::health(&req.http, &url, p).await;
+    let mut health = smoke::health(&req.http, url_for_checks, p).await;
     let settle = Instant::now();
     while health.iter().any(|c| !c.ok) && settle.elapsed() < req.timeout.unwrap_or(smoke::SETTLE) {
         tokio::time::sleep(req.poll.max(Duration::from_millis(100))).await;
-        health = smoke::health(&req.http, &url, p).await;
+        health = smoke::health(&req.http, url_for_checks, p).await;
     }
     let username = secrets.get("digit-admin/username").to_owned();
     let password = secrets.get("digit-admin/password").to_owned();
     let mut checks = health;
-    checks.extend(smoke::smoke(&req.http, &url, p, &username, &password).await);
+    checks.extend(smoke::smoke(&req.http, url_for_checks, p, &username, &password).await);
+    if let Some((_, task)) = tunnel {
+        task.abort();
+    }
     Ok(StageOutcome {
         login_url: format!("{url}/digit-ui/employee/user/login"),
         url,
@@ -198,6 +233,8 @@ pub async fn run(req: &Request<'_>, progress: &(dyn Fn(Progress) + Sync)) -> Res
         manifests_hash,
         unchanged,
         checks,
+        port_forward: no_ingress,
+        namespace: p.namespace.clone(),
         seconds: Phases {
             seed_files: seed_secs,
             apply_and_wait: apply_secs,

@@ -7,6 +7,7 @@ pub mod export;
 pub mod lock;
 pub mod probe;
 pub mod progress;
+pub mod push;
 pub mod ratelimit;
 pub mod store;
 

@@ -47,6 +47,11 @@ pub struct DeployKnobs {
     pub timeout: Option<Duration>,
     pub ingress_url: Option<String>,
     pub node_memory: Option<u64>,
+    /// The kubeconfig's context (None: its current one).
+    pub context: Option<String>,
+    pub target: crate::deploy::manifests::target::Target,
+    /// `.dockerconfigjson` for the target's registry.
+    pub pull_auth: Option<String>,
 }
 
 pub struct Request<'a> {
@@ -342,6 +347,9 @@ async fn run_phases(
         ingress_url: req.deploy.ingress_url.clone(),
         node_memory: req.deploy.node_memory,
         previous_hash,
+        context: req.deploy.context.clone(),
+        target: req.deploy.target.clone(),
+        pull_auth: req.deploy.pull_auth.clone(),
     };
     let result = guarded(signals, stage::run(&stage_req, phases.ui.deploy)).await;
     let stage = match result {

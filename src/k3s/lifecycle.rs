@@ -152,7 +152,7 @@ pub async fn install(host: &Host, req: &Request<'_>, progress: &(dyn Fn(Progress
         }
         tokio::time::sleep(req.poll).await;
     }
-    let client = kube_client(&kubeconfig_path).await?;
+    let client = kube_client(&kubeconfig_path, None).await?;
     let keep_traefik = !req.settings.disable.iter().any(|d| d == "traefik");
     let mut conditions = wait::k3s_conditions(&req.settings.node_name, keep_traefik);
     if let Some(t) = req.timeout {
@@ -184,7 +184,8 @@ pub async fn install(host: &Host, req: &Request<'_>, progress: &(dyn Fn(Progress
     })
 }
 
-pub(crate) async fn kube_client(path: &Path) -> Result<kube::Client, Report> {
+/// A client for `path`'s `context` (None: its current context).
+pub(crate) async fn kube_client(path: &Path, context: Option<&str>) -> Result<kube::Client, Report> {
     let bad = |e: &dyn std::fmt::Display| {
         Report::msg(
             format!("could not use k3s's kubeconfig `{}`: {e}", path.display()),
@@ -193,7 +194,11 @@ pub(crate) async fn kube_client(path: &Path) -> Result<kube::Client, Report> {
         .with_hint("k3s writes it when it starts: see `journalctl -u k3s`")
     };
     let kubeconfig = kube::config::Kubeconfig::read_from(path).map_err(|e| bad(&e))?;
-    let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default())
+    let options = kube::config::KubeConfigOptions {
+        context: context.map(str::to_owned),
+        ..Default::default()
+    };
+    let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
         .await
         .map_err(|e| bad(&e))?;
     // Without a CA in the kubeconfig, rustls would need the system's store,

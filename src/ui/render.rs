@@ -45,8 +45,46 @@ pub fn check_report(profile: &Profile, hostname: &str, pre: &Preflight, color: b
         "Host check for profile {} (DIGIT {}, k3s {}) on {hostname}\n\n",
         profile.name, profile.digit.release, profile.k3s.version
     );
-    let width = pre.checks.iter().map(|c| c.id.len()).max().unwrap_or(10);
-    for c in &pre.checks {
+    s.push_str(&check_lines(&pre.checks, color));
+    let n = pre.counts();
+    let verdict = if pre.failed() {
+        paint(color, "NOT READY", Style::new().red().bold())
+    } else {
+        paint(color, "ready", Style::new().green().bold())
+    };
+    s.push_str(&format!(
+        "\nResult: {verdict} to install: {} failed, {} warnings, {} info, {} passed\n",
+        n.fail, n.warn, n.info, n.pass
+    ));
+    s
+}
+
+/// `install --kubeconfig` and `check --kubeconfig`: the same table for a cluster.
+pub fn cluster_report(profile: &Profile, server: &str, checks: &[crate::preflight::CheckResult], color: bool) -> String {
+    let mut s = format!(
+        "Cluster check for profile {} (DIGIT {}, built for Kubernetes {}) on a cluster at Kubernetes {server}\n\n",
+        profile.name, profile.digit.release, profile.k3s.version
+    );
+    s.push_str(&check_lines(checks, color));
+    let count = |st: Status| checks.iter().filter(|c| c.status == st).count();
+    let verdict = if count(Status::Fail) > 0 {
+        paint(color, "NOT READY", Style::new().red().bold())
+    } else {
+        paint(color, "ready", Style::new().green().bold())
+    };
+    s.push_str(&format!(
+        "\nResult: {verdict} to deploy: {} failed, {} warnings, {} passed\n",
+        count(Status::Fail),
+        count(Status::Warn),
+        count(Status::Pass)
+    ));
+    s
+}
+
+fn check_lines(checks: &[crate::preflight::CheckResult], color: bool) -> String {
+    let mut s = String::new();
+    let width = checks.iter().map(|c| c.id.len()).max().unwrap_or(10);
+    for c in checks {
         s.push_str(&format!(
             "  {}  {:width$}  {}{}\n",
             status_tag(c.status, c.ignored, color),
@@ -64,16 +102,6 @@ pub fn check_report(profile: &Profile, hostname: &str, pre: &Preflight, color: b
             s.push_str(&format!("  {:4}  {:width$}  fix: {hint}\n", "", ""));
         }
     }
-    let n = pre.counts();
-    let verdict = if pre.failed() {
-        paint(color, "NOT READY", Style::new().red().bold())
-    } else {
-        paint(color, "ready", Style::new().green().bold())
-    };
-    s.push_str(&format!(
-        "\nResult: {verdict} to install: {} failed, {} warnings, {} info, {} passed\n",
-        n.fail, n.warn, n.info, n.pass
-    ));
     s
 }
 
@@ -168,6 +196,12 @@ pub fn banner(o: &crate::deploy::stage::StageOutcome, kubeconfig: Option<&std::p
     if let Some(k) = kubeconfig {
         s.push_str(&format!("  kubectl   export KUBECONFIG={}\n", k.display()));
     }
+    if o.port_forward {
+        s.push_str(&format!(
+            "  No Ingress on this cluster: first run `digit-quickstart proxy --kubeconfig FILE` (port-forwards\n            to the gateway and UI pods; keep it running), then open the address above.\n            API only: `kubectl -n {} port-forward svc/gateway 8080:8080`\n",
+            o.namespace
+        ));
+    }
     s.push_str(&format!(
         "  Took      seed files {:.0}s, deploy {:.0}s in {} waves, checks {:.0}s\n",
         o.seconds.seed_files, o.seconds.apply_and_wait, o.deploy.waves, o.seconds.health_and_smoke
@@ -193,28 +227,31 @@ pub fn status_text(s: &crate::status::Status, color: bool) -> String {
         )),
         None => out.push_str("--   cluster from --kubeconfig (its k3s or Kubernetes is not managed here)\n"),
     }
-    match &s.node {
-        Some(n) => out.push_str(&format!(
+    for n in &s.nodes {
+        out.push_str(&format!(
             "{} node {} {} ({})\n",
             mark(n.ready),
             n.name,
             if n.ready { "Ready" } else { "NotReady" },
             n.version
-        )),
-        None => out.push_str(&format!("{} node: none found\n", mark(false))),
+        ));
+    }
+    if s.nodes.is_empty() {
+        out.push_str(&format!("{} node: none found\n", mark(false)));
     }
     out.push_str(&format!(
-        "\n  {:<24} {:<6} {:<9} STATE\n",
-        "COMPONENT", "READY", "RESTARTS"
+        "\n  {:<24} {:<6} {:<9} {:<12} NODE\n",
+        "COMPONENT", "READY", "RESTARTS", "STATE"
     ));
     for c in &s.components {
         out.push_str(&format!(
-            "{} {:<24} {:<6} {:<9} {}\n",
+            "{} {:<24} {:<6} {:<9} {:<12} {}\n",
             mark(c.total > 0 && c.ready >= c.total),
             c.name,
             format!("{}/{}", c.ready, c.total),
             c.restarts,
-            c.state
+            c.state,
+            if c.nodes.is_empty() { "-".to_owned() } else { c.nodes.join(",") }
         ));
     }
     if !s.checks.is_empty() {

@@ -49,6 +49,8 @@ fn objects(p: &Profile) -> BTreeMap<String, serde_json::Value> {
         digests: &none,
         files: &none,
         public_url: None,
+        target: &crate::deploy::manifests::target::Target::default(),
+        pull_auth: None,
     });
     rendered
         .base

@@ -166,6 +166,8 @@ pub async fn prune(
         digests: &none,
         files: &none,
         public_url: None,
+        target: &crate::deploy::manifests::target::Target::default(),
+        pull_auth: None,
     });
     let all = rendered
         .base

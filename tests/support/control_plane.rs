@@ -43,6 +43,8 @@ pub struct NodeSpec {
     pub cpu: String,
     pub memory: String,
     pub arch: String,
+    /// What the node reports as its kubelet's version.
+    pub kubelet: String,
 }
 
 impl NodeSpec {
@@ -52,6 +54,7 @@ impl NodeSpec {
             cpu: cpu.to_owned(),
             memory: memory.to_owned(),
             arch: "amd64".to_owned(),
+            kubelet: "v1.36.4+k3s1".to_owned(),
         }
     }
 }
@@ -66,6 +69,9 @@ pub struct Options {
     /// KWOK's kubelet server through the egress proxy, as it reaches a
     /// kubelet through k3s's tunnel.
     pub exec_env: Option<Vec<(String, String)>>,
+    /// A port-forward to any pod reaches this `host:port` (KWOK's
+    /// ClusterPortForward), as one to a real pod reaches its container.
+    pub port_forward_to: Option<String>,
 }
 
 impl Default for Options {
@@ -74,6 +80,7 @@ impl Default for Options {
             nodes: vec![NodeSpec::new("digit-vm", "4", "8Gi")],
             k3s_addons: true,
             exec_env: None,
+            port_forward_to: None,
         }
     }
 }
@@ -370,6 +377,12 @@ impl ControlPlane {
             let exec = json!({"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "ClusterExec",
                 "metadata": {"name": "local"}, "spec": {"execs": [{"local": {"envs": envs, "workDir": d}}]}});
             kwok_config.push_str(&format!("\n---\n{exec}\n"));
+        }
+        if let Some(to) = &opts.port_forward_to {
+            let (address, port) = to.rsplit_once(':').unwrap();
+            let pf = json!({"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "ClusterPortForward",
+                "metadata": {"name": "local"}, "spec": {"forwards": [{"target": {"address": address, "port": port.parse::<i32>().unwrap()}}]}});
+            kwok_config.push_str(&format!("\n---\n{pf}\n"));
         }
         let stages = d.join("kwok.yaml");
         std::fs::write(&stages, kwok_config).unwrap();
@@ -703,7 +716,7 @@ fn node(n: &NodeSpec, index: usize, kubelet_port: u16) -> Value {
             "capacity": resources, "allocatable": resources,
             "addresses": [{"type": "InternalIP", "address": format!("10.0.0.{}", 10 + index)}, {"type": "Hostname", "address": n.name}],
             "daemonEndpoints": {"kubeletEndpoint": {"Port": kubelet_port}},
-            "nodeInfo": {"architecture": n.arch, "operatingSystem": "linux", "kubeletVersion": "v1.36.4+k3s1",
+            "nodeInfo": {"architecture": n.arch, "operatingSystem": "linux", "kubeletVersion": n.kubelet,
                 "kubeProxyVersion": "v1.36.4+k3s1", "containerRuntimeVersion": "containerd://2.3.4-k3s1.36",
                 "osImage": "Debian GNU/Linux 12 (bookworm)", "kernelVersion": "6.1.0-26-amd64",
                 "machineID": "", "systemUUID": "", "bootID": ""}

@@ -4,6 +4,7 @@
 //! `install` applies.
 
 mod pod;
+pub mod target;
 
 use std::collections::BTreeMap;
 
@@ -49,6 +50,10 @@ pub struct Inputs<'a> {
     /// Where users reach DIGIT (`http://<node IP>`), for env values that
     /// name it with `{public_url}`; None keeps the placeholder (plan).
     pub public_url: Option<&'a str>,
+    /// The cluster's classes and the registry the images come from.
+    pub target: &'a target::Target,
+    /// `.dockerconfigjson` for the target's registry, when it needs credentials.
+    pub pull_auth: Option<&'a str>,
 }
 
 /// In a component's env value, replaced by the URL users reach DIGIT at.
@@ -228,7 +233,7 @@ pub fn render(inp: &Inputs<'_>) -> Rendered {
                     metadata: meta(p, &name, Some(&c.name)),
                     spec: Some(PersistentVolumeClaimSpec {
                         access_modes: Some(vec!["ReadWriteOnce".into()]),
-                        storage_class_name: Some("local-path".into()),
+                        storage_class_name: Some(inp.target.storage_class().to_owned()),
                         resources: Some(VolumeResourceRequirements {
                             requests: Some(BTreeMap::from([("storage".into(), bytes_quantity(v.size.0))])),
                             ..Default::default()
@@ -251,7 +256,12 @@ pub fn render(inp: &Inputs<'_>) -> Rendered {
             jobs.insert(seed.name.clone(), job);
         }
     }
-    Rendered { base, components, jobs }
+    if let (true, Some(auth)) = (inp.target.pull_secret, inp.pull_auth) {
+        base.push(target::pull_secret(p, auth));
+    }
+    let mut r = Rendered { base, components, jobs };
+    target::apply(&mut r, inp.target);
+    r
 }
 
 fn pin(p: &crate::profile::Sha256Pin) -> String {

@@ -13,6 +13,8 @@ fn render_dev(secrets: Option<&Secrets>, digests: &BTreeMap<String, String>) -> 
         digests,
         files: &files,
         public_url: None,
+        target: &crate::deploy::manifests::target::Target::default(),
+        pull_auth: None,
     });
     let yaml = to_yaml(&r.ordered(&p));
     (p, yaml)
@@ -35,6 +37,8 @@ fn every_object_is_labelled_with_the_manager_and_profile() {
         digests: &digests,
         files: &files,
         public_url: None,
+        target: &crate::deploy::manifests::target::Target::default(),
+        pull_auth: None,
     });
     let all = r.ordered(&p);
     // 22 Deployments, their Services, PVCs, seed jobs and the shared objects.
@@ -89,6 +93,8 @@ fn the_state_tenant_is_set_under_every_name_and_services_route_through_the_gatew
         digests: &digests,
         files: &files,
         public_url: None,
+        target: &crate::deploy::manifests::target::Target::default(),
+        pull_auth: None,
     });
     let env = r.base.iter().find(|m| m.name == "digit-env").unwrap();
     for var in crate::profile::STATE_TENANT_VARS {
@@ -126,6 +132,8 @@ fn sql_seeds_wait_for_their_table_and_pass_psql_variables() {
         digests: &digests,
         files: &files,
         public_url: None,
+        target: &crate::deploy::manifests::target::Target::default(),
+        pull_auth: None,
     });
     let job = &r.jobs["localization-messages"].object;
     let container = &job["spec"]["template"]["spec"]["containers"][0];
