@@ -47,3 +47,12 @@ fn the_checker_does_catch_a_broken_unit() {
     let (code, _) = verify(&relative);
     assert_ne!(code, 0, "a relative ExecStart is rejected");
 }
+
+#[test]
+fn the_agent_unit_passes_systemd_analyze_verify_without_warnings() {
+    let (_dir, bin) = stub();
+    let unit = digit_quickstart::k3s::agent::unit(&bin);
+    assert!(unit.contains(&format!("ExecStart={bin} agent\n")), "{unit}");
+    let (code, stderr) = verify(&unit);
+    assert_eq!((code, stderr.as_str()), (0, ""), "{unit}");
+}

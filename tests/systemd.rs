@@ -4,6 +4,8 @@
 //! a changed setting → exactly one restart; the next k3s patch (an
 //! upgrade's k3s step) → the binary replaced, one restart; uninstall →
 //! nothing left.
+//! The same for an agent (`join`): active and enabled, re-join unchanged,
+//! uninstall leaves nothing.
 //! The `k3s` it installs is a stub that notifies systemd from its main
 //! process and writes a kubeconfig pointing at the fake API on loopback.
 //! Slower than the rest (about a minute the first time, for debootstrap).
@@ -18,9 +20,11 @@ use std::time::{Duration, Instant};
 const STUB_K3S: &str = r##"#!/bin/sh
 # Stands in for k3s: logs each start, writes its kubeconfig, and tells
 # systemd it is ready from the main process (NotifyAccess=main).
-mkdir -p /etc/rancher/k3s
-printf 'start\n' >> /var/log/stub-k3s.log
-cat > /etc/rancher/k3s/k3s.yaml <<KUBECONFIG
+# As an agent it writes the kubelet's kubeconfig instead.
+if [ "$1" = agent ]; then out=/var/lib/rancher/k3s/agent/kubelet.kubeconfig; else out=/etc/rancher/k3s/k3s.yaml; fi
+mkdir -p "$(dirname "$out")"
+printf '%s\n' "$1" >> /var/log/stub-k3s.log
+cat > "$out" <<KUBECONFIG
 apiVersion: v1
 kind: Config
 clusters:
@@ -281,6 +285,65 @@ fn install_reinstall_change_and_uninstall_under_real_systemd() {
     assert!(!text.contains("enabled\n"), "the unit is gone: {text}");
     assert_eq!(
         String::from_utf8_lossy(&c.sh("systemctl is-active k3s || true").stdout).trim(),
+        "inactive"
+    );
+}
+
+#[test]
+fn an_agent_joins_rejoins_unchanged_and_leaves_nothing_under_real_systemd() {
+    let api = support::k8s::k3s_up_api();
+    let test = tempfile::tempdir().unwrap();
+    let t = test.path();
+    std::fs::copy(env!("CARGO_BIN_EXE_digit-quickstart"), t.join("digit-quickstart")).unwrap();
+    write(t, "media/k3s", STUB_K3S.as_bytes(), 0o755);
+    write(t, "media/k3s-airgap-images-amd64.tar.zst", b"air-gap images", 0o644);
+    write(t, "api-url", api.as_bytes(), 0o644);
+    let facts = std::fs::read(format!("{}/tests/fixtures/host-ready.json", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    write(t, "facts.json", &facts, 0o644);
+    write(t, "profile.yaml", profile("").as_bytes(), 0o644);
+    let token = format!("K10{}::server:join-s3cret\n", "b".repeat(64));
+    write(t, "token", token.as_bytes(), 0o600);
+    let c = Container::start(t);
+    // The fake API stands where the server would be (TCP reach is checked).
+    let server = api.replace("http://", "https://");
+    let join = format!("join --server {server} --token-file /test/token --k3s-artifacts /test/media --yes");
+
+    let (code, out, err) = c.dq(&format!("{join} --plan"));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("/etc/rancher/k3s/agent-token (0600)"), "{out}");
+    assert!(!c.sh("test -e /etc/systemd/system/k3s-agent.service").status.success(), "--plan changes nothing");
+
+    let (code, out, err) = c.dq(&join);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("node digit-vm joined") && out.contains("is Ready"), "{out}");
+    let state = String::from_utf8_lossy(&c.sh("systemctl is-active k3s-agent; systemctl is-enabled k3s-agent").stdout).into_owned();
+    assert_eq!(state, "active\nenabled\n");
+    assert_eq!(String::from_utf8_lossy(&c.sh("cat /var/log/stub-k3s.log").stdout), "agent\n");
+    let verify = c.sh("systemd-analyze verify /etc/systemd/system/k3s-agent.service");
+    assert!(verify.status.success() && verify.stderr.is_empty(), "{}", String::from_utf8_lossy(&verify.stderr));
+    let modes = String::from_utf8_lossy(&c.sh("stat -c %a /etc/rancher/k3s/agent-token /etc/rancher/k3s/config.yaml").stdout).into_owned();
+    assert_eq!(modes, "600\n600\n");
+    let config = String::from_utf8_lossy(&c.sh("cat /etc/rancher/k3s/config.yaml").stdout).into_owned();
+    assert!(config.contains(&server) && !config.contains("join-s3cret"), "{config}");
+    let unit = String::from_utf8_lossy(&c.sh("cat /etc/systemd/system/k3s-agent.service").stdout).into_owned();
+    assert!(unit.contains("ExecStart=/usr/local/bin/k3s agent\n"), "{unit}");
+
+    let (code, out, err) = c.dq(&join);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("unchanged"), "{out}");
+    assert_eq!(c.starts(), 1, "a re-join restarts nothing");
+
+    // The fake server cannot drain: the agent says what to run there and
+    // still removes itself completely.
+    let (code, out, err) = c.dq("uninstall --yes --timeout 5");
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(err.contains("kubectl delete node digit-vm"), "{err}");
+    assert!(err.contains("nothing was left behind"), "{err}");
+    let gone = c.sh("systemctl is-enabled k3s-agent; test -e /usr/local/bin/k3s || echo no-binary; test -e /etc/rancher/k3s || echo no-config; test -e /etc/systemd/system/k3s-agent.service || echo no-unit");
+    let text = String::from_utf8_lossy(&gone.stdout);
+    assert!(text.contains("no-binary") && text.contains("no-config") && text.contains("no-unit"), "{text}");
+    assert_eq!(
+        String::from_utf8_lossy(&c.sh("systemctl is-active k3s-agent || true").stdout).trim(),
         "inactive"
     );
 }

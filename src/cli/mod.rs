@@ -7,6 +7,7 @@ mod cluster;
 mod doctor;
 mod golden;
 mod images;
+mod join;
 pub(crate) mod install;
 mod plan;
 mod proxy;
@@ -99,6 +100,11 @@ enum Command {
     /// Work with the locked images: `images push --to REGISTRY`
     #[command(subcommand)]
     Images(images::ImagesCommand),
+    /// On the server: what a new VM runs to join this cluster as a k3s agent
+    #[command(name = "join-command")]
+    JoinCmd(join::JoinCommandArgs),
+    /// On a new VM: install the same verified k3s as an agent and join the server
+    Join(join::JoinArgs),
     /// Serve DIGIT on a local port by port-forward (clusters without an Ingress)
     Proxy(proxy::ProxyArgs),
     /// Install k3s, pull and import the images, deploy and seed DIGIT, check it (resumable)
@@ -255,6 +261,8 @@ pub fn run(args: Vec<OsString>, host: &Host, term: Terminal, out: &mut dyn Write
             Ok(Exit::Success)
         }
         Command::Pull(args) => pull::run(&settings, &args, host, &mut printer),
+        Command::JoinCmd(args) => join::join_command(&settings, &args, host, &mut printer),
+        Command::Join(args) => join::join(&settings, &args, host, &mut printer),
         Command::Images(cmd) => images::run(&settings, &cmd, host, &mut printer),
         Command::Proxy(args) => proxy::run(&settings, &args, &mut printer),
         Command::Install(args) => install::run(&settings, &args, host, &mut printer),

@@ -40,11 +40,21 @@ pub fn run(s: &Settings, args: &UninstallArgs, host: &Host, printer: &mut Printe
         stdin_tty: s.term.stdin,
         stderr_tty: s.term.stderr,
     };
-    if !prompter.confirm(&format!(
-        "Remove k3s, every DIGIT workload and their data from this host, {keep}?"
-    ))? {
+    let agent = crate::k3s::agent::is_agent(host.fs.as_ref())
+        .then(|| crate::k3s::agent::joined(host.fs.as_ref()))
+        .flatten();
+    let question = match &agent {
+        Some((node, server)) => format!(
+            "Drain node {node} (its pods move to the other nodes), delete it from the cluster at {server} and remove the k3s agent from this host?"
+        ),
+        None => format!("Remove k3s, every DIGIT workload and their data from this host, {keep}?"),
+    };
+    if !prompter.confirm(&question)? {
         printer.note("Nothing was changed.");
         return Ok(Exit::Success);
+    }
+    if let Some((node, _)) = &agent {
+        leave(host, node, args.timeout, printer);
     }
     let user = kubeconfig::invoking_user(host.fs.as_ref(), host.env.as_ref());
     let opts = uninstall::Options {
@@ -73,6 +83,36 @@ pub fn run(s: &Settings, args: &UninstallArgs, host: &Host, printer: &mut Printe
             Exit::Failed,
         )
         .with_hint("a reboot releases busy mounts; then run `digit-quickstart uninstall --yes` again"))
+    }
+}
+
+/// An agent leaves while it can still reach the server: drained and its
+/// Node deleted with the kubelet's own credentials. When that fails the
+/// uninstall goes on and says what to run on the server.
+fn leave(host: &Host, node: &str, timeout: u64, printer: &mut Printer) {
+    let kubelet = host
+        .fs
+        .real_path(std::path::Path::new(crate::k3s::agent::KUBELET_KUBECONFIG));
+    let poll = super::poll_interval(host, std::time::Duration::from_secs(2));
+    let limit = std::time::Duration::from_secs(timeout);
+    let outcome = super::runtime().and_then(|rt| {
+        rt.block_on(async {
+            let client = crate::k3s::lifecycle::kube_client(&kubelet, None).await?;
+            crate::k3s::agent::drain_and_delete(&client, node, limit, poll)
+                .await
+                .map_err(|e| Report::msg(e, Exit::Failed))
+        })
+    });
+    match outcome {
+        Ok(done) => {
+            for line in done {
+                printer.note(&line);
+            }
+        }
+        Err(e) => printer.warn(&format!(
+            "could not drain and delete node {node} from the cluster ({}); on the server run: kubectl drain {node} --ignore-daemonsets --delete-emptydir-data; kubectl delete node {node}",
+            e.chain().join(": ")
+        )),
     }
 }
 

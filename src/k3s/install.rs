@@ -116,7 +116,7 @@ fn ensure_parent(fs: &dyn Fs, path: &Path) -> Result<(), IoError> {
     }
 }
 
-fn ensure_content(fs: &dyn Fs, path: &Path, bytes: &[u8], mode: u32) -> Result<FileChange, IoError> {
+pub(crate) fn ensure_content(fs: &dyn Fs, path: &Path, bytes: &[u8], mode: u32) -> Result<FileChange, IoError> {
     let existed = fs.exists(path);
     let same = existed
         && fs
@@ -137,7 +137,7 @@ fn ensure_content(fs: &dyn Fs, path: &Path, bytes: &[u8], mode: u32) -> Result<F
     })
 }
 
-fn ensure_copy(fs: &dyn Fs, from: &Path, to: &Path, mode: u32) -> Result<FileChange, IoError> {
+pub(crate) fn ensure_copy(fs: &dyn Fs, from: &Path, to: &Path, mode: u32) -> Result<FileChange, IoError> {
     let want = fs.sha256(from).map_err(|e| io("read", from, e))?;
     let existed = fs.exists(to);
     if existed && fs.sha256(to).is_ok_and(|h| h == want) && fs.mode(to).is_ok_and(|m| m == mode) {
@@ -155,7 +155,7 @@ fn ensure_copy(fs: &dyn Fs, from: &Path, to: &Path, mode: u32) -> Result<FileCha
 }
 
 /// `/usr/local/bin/<name>` → k3s, only where no such command exists yet.
-fn ensure_symlink(fs: &dyn Fs, name: &str) -> Result<FileChange, IoError> {
+pub(crate) fn ensure_symlink(fs: &dyn Fs, name: &str) -> Result<FileChange, IoError> {
     let link = Path::new("/usr/local/bin").join(name);
     if fs.read_link(&link).is_ok_and(|t| t == Path::new(BINARY)) {
         return Ok(FileChange {

@@ -59,9 +59,14 @@ pub enum Progress<'a> {
     },
 }
 
-pub async fn install(host: &Host, req: &Request<'_>, progress: &(dyn Fn(Progress) + Sync)) -> Result<Outcome, Report> {
+/// The verified binary and air-gap images in the cache: (binary, images, images' file name).
+pub(crate) async fn cached_artifacts(
+    host: &Host,
+    req: &Request<'_>,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<(PathBuf, PathBuf, String), Report> {
     let profile = req.profile;
-    let version = profile.k3s.version.clone();
+    let version = &profile.k3s.version;
     let arts = profile.k3s_artifacts(req.arch).ok_or_else(|| {
         Report::msg(
             format!("profile {} has no k3s artifacts for {}", profile.name, req.arch),
@@ -77,7 +82,7 @@ pub async fn install(host: &Host, req: &Request<'_>, progress: &(dyn Fn(Progress
         };
         // Verified artifacts live in the cache (below --root if set); local
         // ones are checked where the user put them, then copied in.
-        let cache = req.layout.k3s_cache(&version);
+        let cache = req.layout.k3s_cache(version);
         let cached = cache.join(&art.name);
         match &req.artifacts_from {
             Some(dir) => {
@@ -113,13 +118,18 @@ pub async fn install(host: &Host, req: &Request<'_>, progress: &(dyn Fn(Progress
         }
         paths.push(cached);
     }
-    let (binary, airgap) = (paths[0].clone(), paths[1].clone());
+    Ok((paths[0].clone(), paths[1].clone(), arts.airgap_images.name.clone()))
+}
+
+pub async fn install(host: &Host, req: &Request<'_>, progress: &(dyn Fn(Progress) + Sync)) -> Result<Outcome, Report> {
+    let version = req.profile.k3s.version.clone();
+    let (binary, airgap, airgap_name) = cached_artifacts(host, req, progress).await?;
     let files = install::place_files(
         host.fs.as_ref(),
         &Inputs {
             binary: &binary,
             airgap: &airgap,
-            airgap_name: &arts.airgap_images.name,
+            airgap_name: &airgap_name,
             settings: &req.settings,
         },
     )

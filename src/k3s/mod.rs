@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod agent;
 pub mod artifacts;
 pub mod install;
 pub mod kubeconfig;

@@ -57,14 +57,16 @@ pub fn uninstall(fs: &dyn Fs, runner: &dyn Runner, opts: &Options) -> Report {
         Err(e) => tracing::debug!(error = %e, "uninstall step failed; the final check reports what is left"),
     };
 
-    if fs.exists(Path::new(UNIT)) {
-        run(
-            Cmd::new("systemctl", "stop and disable k3s")
-                .arg("disable")
-                .arg("--now")
-                .arg("k3s.service"),
-            &mut r,
-        );
+    for (unit, service) in [(UNIT, "k3s.service"), (super::agent::UNIT, super::agent::SERVICE)] {
+        if fs.exists(Path::new(unit)) {
+            run(
+                Cmd::new("systemctl", &format!("stop and disable {service}"))
+                    .arg("disable")
+                    .arg("--now")
+                    .arg(service),
+                &mut r,
+            );
+        }
     }
     for pid in shim_pids(fs) {
         run(
@@ -110,6 +112,7 @@ pub fn uninstall(fs: &dyn Fs, runner: &dyn Runner, opts: &Options) -> Report {
     }
 
     let mut files: Vec<PathBuf> = vec![UNIT.into(), UNIT_ENV.into(), CONFIG.into()];
+    files.extend(super::agent::files());
     if fs
         .read_to_string(Path::new(REGISTRIES))
         .is_ok_and(|t| t.starts_with(OUR_UNIT_MARKER))
@@ -167,7 +170,7 @@ pub fn uninstall(fs: &dyn Fs, runner: &dyn Runner, opts: &Options) -> Report {
 /// What is still there after an uninstall.
 pub fn leftovers(fs: &dyn Fs, runner: &dyn Runner, opts: &Options) -> Vec<String> {
     let mut left = Vec::new();
-    for p in [UNIT, UNIT_ENV, CONFIG, BINARY] {
+    for p in [UNIT, UNIT_ENV, CONFIG, BINARY, super::agent::UNIT, super::agent::UNIT_ENV] {
         if fs.exists(Path::new(p)) {
             left.push(format!("file {p}"));
         }
