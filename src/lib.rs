@@ -13,6 +13,7 @@ pub mod deploy;
 pub mod doctor;
 pub mod env_vars;
 pub mod error;
+pub mod export;
 pub mod golden;
 pub mod health;
 pub mod host;

@@ -549,3 +549,46 @@ mod install_k3s {
         scratch_is_untouched(&root);
     }
 }
+
+#[test]
+fn export_helm_writes_the_digit_devops_files_with_secrets_0600_and_the_locked_digests() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // A lock with one digest, as `pull` writes it.
+    let digest = format!("sha256:{}", "c".repeat(64));
+    std::fs::create_dir_all(&data).unwrap();
+    let d = serde_json::json!({"digest": digest, "size": 1, "media_type": "application/vnd.oci.image.manifest.v1+json"});
+    let lock = serde_json::json!({"schema": 1, "profile": "dev", "platform": "linux/amd64", "images": {"docker.io/egovio/egov-user:master-d69ce29": {
+        "digest": digest, "media_type": "application/vnd.oci.image.manifest.v1+json", "size": 1,
+        "manifest": d, "config": d, "layers": []}}});
+    std::fs::write(data.join("dev.lock"), lock.to_string()).unwrap();
+    let out_dir = dir.path().join("helm");
+    let out = bin()
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["export", "--domain", "digit.example.org", "--helm"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    for f in [
+        "digit-quickstart.yaml",
+        "digit-quickstart-secrets.yaml",
+        "dependancy_chart-digit-quickstart.yaml",
+        "README.md",
+    ] {
+        assert!(out_dir.join(f).is_file(), "{f}: {stdout}");
+    }
+    let mode = std::fs::metadata(out_dir.join("digit-quickstart-secrets.yaml")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let env = std::fs::read_to_string(out_dir.join("digit-quickstart.yaml")).unwrap();
+    let parsed: Value = serde_saphyr::from_str(&env).unwrap();
+    assert_eq!(parsed["global"]["domain"], "digit.example.org");
+    if stdout.contains("with each image's verified digest") {
+        assert!(env.contains(&digest), "the locked digest is carried: {env}");
+    } else {
+        panic!("the lock was not read: {stdout}");
+    }
+}

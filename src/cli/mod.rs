@@ -5,6 +5,7 @@ mod bundle;
 mod check;
 mod cluster;
 mod doctor;
+mod export;
 mod golden;
 mod images;
 mod join;
@@ -105,6 +106,8 @@ enum Command {
     JoinCmd(join::JoinCommandArgs),
     /// On a new VM: install the same verified k3s as an agent and join the server
     Join(join::JoinArgs),
+    /// Write the quickstart's settings as an environment for eGov's DIGIT-DevOps Helm deployer
+    Export(export::ExportArgs),
     /// Serve DIGIT on a local port by port-forward (clusters without an Ingress)
     Proxy(proxy::ProxyArgs),
     /// Install k3s, pull and import the images, deploy and seed DIGIT, check it (resumable)
@@ -263,6 +266,7 @@ pub fn run(args: Vec<OsString>, host: &Host, term: Terminal, out: &mut dyn Write
         Command::Pull(args) => pull::run(&settings, &args, host, &mut printer),
         Command::JoinCmd(args) => join::join_command(&settings, &args, host, &mut printer),
         Command::Join(args) => join::join(&settings, &args, host, &mut printer),
+        Command::Export(args) => export::run(&settings, &args, &mut printer),
         Command::Images(cmd) => images::run(&settings, &cmd, host, &mut printer),
         Command::Proxy(args) => proxy::run(&settings, &args, &mut printer),
         Command::Install(args) => install::run(&settings, &args, host, &mut printer),
