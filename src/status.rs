@@ -63,6 +63,8 @@ pub struct Request<'a> {
     pub k3s: bool,
     pub http: reqwest::Client,
     pub ingress_url: Option<String>,
+    /// The deploy has no Ingress: checks go by port-forward.
+    pub port_forward: bool,
 }
 
 pub async fn gather(req: &Request<'_>) -> Status {
@@ -74,6 +76,7 @@ pub async fn gather(req: &Request<'_>) -> Status {
     let mut notes = Vec::new();
     let mut node = None;
     let mut all_nodes = Vec::new();
+    let mut tunnel = None;
     let mut components = Vec::new();
     let mut url = req.ingress_url.clone();
     match crate::k3s::lifecycle::kube_client(&req.kubeconfig, None).await {
@@ -103,6 +106,21 @@ pub async fn gather(req: &Request<'_>) -> Status {
                 });
             }
             node = all_nodes.first().cloned();
+            if req.port_forward && req.ingress_url.is_none() {
+                match crate::deploy::tunnel::start(
+                    std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+                    client.clone(),
+                    crate::deploy::tunnel::Routes::of(p),
+                )
+                .await
+                {
+                    Ok((addr, task)) => {
+                        url = Some(format!("http://{addr}"));
+                        tunnel = Some(task);
+                    }
+                    Err(e) => notes.push(format!("no local port for the port-forward checks: {e}")),
+                }
+            }
             let selector = format!("{MANAGED_BY}={MANAGER}");
             let lp = ListParams::default().labels(&selector);
             let deployments: Api<Deployment> = Api::namespaced(client.clone(), &p.namespace);
@@ -171,6 +189,9 @@ pub async fn gather(req: &Request<'_>) -> Status {
             }
             _ => notes.push("no generated secrets in the data dir: smoke checks skipped".to_owned()),
         }
+    }
+    if let Some(t) = tunnel {
+        t.abort();
     }
     let healthy = service.as_ref().is_none_or(|s| s.active)
         && node.as_ref().is_some_and(|n| n.ready)

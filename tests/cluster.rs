@@ -319,6 +319,11 @@ fn without_an_ingress_class_the_deploy_has_no_ingress_and_is_checked_by_port_for
     assert!(stdout.contains("DIGIT is up"), "{stdout}");
     assert!(stdout.contains("digit-quickstart proxy"), "{stdout}");
     assert!(w.cp.list("/apis/networking.k8s.io/v1/namespaces/egov/ingresses").is_empty());
+    // status checks the same way, from the saved target.
+    let out = run(&w, &w.kubeconfig, false, &["status"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("DIGIT is healthy") && stdout.contains("smoke login"), "{stdout}");
     let target: Value = serde_json::from_slice(&std::fs::read(w.data.join("target.json")).unwrap()).unwrap();
     assert_eq!(target["ingress"]["mode"], "none", "{target}");
     assert_eq!(target["storage_class"], "local-path", "{target}");

@@ -33,6 +33,8 @@ pub fn run(s: &Settings, args: &StatusArgs, host: &Host, printer: &mut Printer) 
         k3s: args.kubeconfig.is_none(),
         http,
         ingress_url: host.env.var(crate::env_vars::INGRESS_URL),
+        port_forward: crate::deploy::saved_target(&data_fs, &s.layout).ingress
+            == crate::deploy::manifests::target::Ingress::None,
     };
     let status = runtime.block_on(crate::status::gather(&req));
     match s.output {
