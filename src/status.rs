@@ -83,7 +83,11 @@ pub async fn gather(req: &Request<'_>) -> Status {
         Err(e) => notes.push(format!("the Kubernetes API is not reachable: {}", e.chain().join(": "))),
         Ok(client) => {
             let nodes: Api<Node> = Api::all(client.clone());
-            let listed = nodes.list(&ListParams::default()).await.map(|l| l.items).unwrap_or_default();
+            let listed = nodes
+                .list(&ListParams::default())
+                .await
+                .map(|l| l.items)
+                .unwrap_or_default();
             for n in listed {
                 let status = n.status.unwrap_or_default();
                 let ready = status

@@ -558,7 +558,8 @@ fn export_helm_writes_the_digit_devops_files_with_secrets_0600_and_the_locked_di
     // A lock with one digest, as `pull` writes it.
     let digest = format!("sha256:{}", "c".repeat(64));
     std::fs::create_dir_all(&data).unwrap();
-    let d = serde_json::json!({"digest": digest, "size": 1, "media_type": "application/vnd.oci.image.manifest.v1+json"});
+    let d =
+        serde_json::json!({"digest": digest, "size": 1, "media_type": "application/vnd.oci.image.manifest.v1+json"});
     let lock = serde_json::json!({"schema": 1, "profile": "dev", "platform": "linux/amd64", "images": {"docker.io/egovio/egov-user:master-d69ce29": {
         "digest": digest, "media_type": "application/vnd.oci.image.manifest.v1+json", "size": 1,
         "manifest": d, "config": d, "layers": []}}});
@@ -572,7 +573,12 @@ fn export_helm_writes_the_digit_devops_files_with_secrets_0600_and_the_locked_di
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for f in [
         "digit-quickstart.yaml",
         "digit-quickstart-secrets.yaml",
@@ -581,7 +587,11 @@ fn export_helm_writes_the_digit_devops_files_with_secrets_0600_and_the_locked_di
     ] {
         assert!(out_dir.join(f).is_file(), "{f}: {stdout}");
     }
-    let mode = std::fs::metadata(out_dir.join("digit-quickstart-secrets.yaml")).unwrap().permissions().mode() & 0o777;
+    let mode = std::fs::metadata(out_dir.join("digit-quickstart-secrets.yaml"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(mode, 0o600);
     let env = std::fs::read_to_string(out_dir.join("digit-quickstart.yaml")).unwrap();
     let parsed: Value = serde_saphyr::from_str(&env).unwrap();

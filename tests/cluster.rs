@@ -150,7 +150,11 @@ fn three_nodes_of_different_sizes_pass_the_check_and_the_deploy_spreads_by_reque
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     let perms = line(&stdout, "permissions");
     assert!(perms.contains("FAIL"), "{perms}");
-    for missing in ["create deployments.apps", "create jobs.batch", "create roles.rbac.authorization.k8s.io"] {
+    for missing in [
+        "create deployments.apps",
+        "create jobs.batch",
+        "create roles.rbac.authorization.k8s.io",
+    ] {
         assert!(perms.contains(missing), "{missing}: {perms}");
     }
     assert!(!perms.contains("create configmaps"), "{perms}");
@@ -158,7 +162,15 @@ fn three_nodes_of_different_sizes_pass_the_check_and_the_deploy_spreads_by_reque
     let out = run(&w, &both, true, &["check"]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
-    for id in ["cluster-version", "cluster-arch", "cluster-capacity", "cluster-largest-pod", "storage-class", "ingress-class", "permissions"] {
+    for id in [
+        "cluster-version",
+        "cluster-arch",
+        "cluster-capacity",
+        "cluster-largest-pod",
+        "storage-class",
+        "ingress-class",
+        "permissions",
+    ] {
         assert!(line(&stdout, id).trim_start().starts_with("pass"), "{id}: {stdout}");
     }
     assert!(line(&stdout, "storage-class").contains("stay on the node"), "{stdout}");
@@ -183,9 +195,11 @@ fn three_nodes_of_different_sizes_pass_the_check_and_the_deploy_spreads_by_reque
             .unwrap()
             .iter()
             .map(|c| {
-                digit_quickstart::profile::quantity::Bytes::parse(c["resources"]["requests"]["memory"].as_str().unwrap_or("0"))
-                    .unwrap()
-                    .0
+                digit_quickstart::profile::quantity::Bytes::parse(
+                    c["resources"]["requests"]["memory"].as_str().unwrap_or("0"),
+                )
+                .unwrap()
+                .0
             })
             .sum();
         per_node.entry(node.clone()).or_default().1 += mem;
@@ -202,8 +216,16 @@ fn three_nodes_of_different_sizes_pass_the_check_and_the_deploy_spreads_by_reque
         assert!(per_node[node].1 <= limit, "{node}: {:?}", per_node[node]);
     }
     let p = dev();
-    let largest = p.components.iter().max_by_key(|c| c.resources.requests.memory.0).unwrap();
-    assert_ne!(node_of.get(&largest.name).map(String::as_str), Some("small"), "{node_of:?}");
+    let largest = p
+        .components
+        .iter()
+        .max_by_key(|c| c.resources.requests.memory.0)
+        .unwrap();
+    assert_ne!(
+        node_of.get(&largest.name).map(String::as_str),
+        Some("small"),
+        "{node_of:?}"
+    );
 
     // status names each component's node.
     let out = run(&w, &w.kubeconfig, true, &["status"]);
@@ -221,35 +243,40 @@ fn three_nodes_of_different_sizes_pass_the_check_and_the_deploy_spreads_by_reque
 
     // The backbone stays with its data: postgres's volume is pinned to the
     // node it first ran on, and a new pod goes back there.
-    let pvc = w.cp.get("/api/v1/namespaces/egov/persistentvolumeclaims/postgres-data").unwrap();
-    let pv = w.cp.get(&format!("/api/v1/persistentvolumes/{}", pvc["spec"]["volumeName"].as_str().unwrap())).unwrap();
+    let pvc =
+        w.cp.get("/api/v1/namespaces/egov/persistentvolumeclaims/postgres-data")
+            .unwrap();
+    let pv =
+        w.cp.get(&format!(
+            "/api/v1/persistentvolumes/{}",
+            pvc["spec"]["volumeName"].as_str().unwrap()
+        ))
+        .unwrap();
     let pinned = pv["spec"]["nodeAffinity"]["required"]["nodeSelectorTerms"][0]["matchExpressions"][0]["values"][0]
         .as_str()
         .unwrap()
         .to_owned();
     assert_eq!(node_of["postgres"], pinned);
-    let old: Vec<String> = w
-        .cp
-        .list("/api/v1/namespaces/egov/pods")
-        .iter()
-        .filter(|p| p["metadata"]["labels"]["app.kubernetes.io/name"] == "postgres")
-        .map(|p| p["metadata"]["name"].as_str().unwrap().to_owned())
-        .collect();
+    let old: Vec<String> =
+        w.cp.list("/api/v1/namespaces/egov/pods")
+            .iter()
+            .filter(|p| p["metadata"]["labels"]["app.kubernetes.io/name"] == "postgres")
+            .map(|p| p["metadata"]["name"].as_str().unwrap().to_owned())
+            .collect();
     for name in &old {
         w.cp.delete(&format!("/api/v1/namespaces/egov/pods/{name}"));
     }
     let start = std::time::Instant::now();
     loop {
-        let fresh: Vec<Value> = w
-            .cp
-            .list("/api/v1/namespaces/egov/pods")
-            .into_iter()
-            .filter(|p| {
-                p["metadata"]["labels"]["app.kubernetes.io/name"] == "postgres"
-                    && !old.contains(&p["metadata"]["name"].as_str().unwrap_or("").to_owned())
-                    && p["spec"]["nodeName"].is_string()
-            })
-            .collect();
+        let fresh: Vec<Value> =
+            w.cp.list("/api/v1/namespaces/egov/pods")
+                .into_iter()
+                .filter(|p| {
+                    p["metadata"]["labels"]["app.kubernetes.io/name"] == "postgres"
+                        && !old.contains(&p["metadata"]["name"].as_str().unwrap_or("").to_owned())
+                        && p["spec"]["nodeName"].is_string()
+                })
+                .collect();
         if let Some(p) = fresh.first() {
             assert_eq!(p["spec"]["nodeName"], pinned.as_str());
             break;
@@ -272,13 +299,28 @@ fn a_cluster_too_small_too_old_and_without_classes_fails_its_check_and_nothing_i
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     let version = line(&stdout, "cluster-version");
-    assert!(version.contains("FAIL") && version.contains("old (v1.31.9)"), "{version}");
+    assert!(
+        version.contains("FAIL") && version.contains("old (v1.31.9)"),
+        "{version}"
+    );
     let capacity = line(&stdout, "cluster-capacity");
-    assert!(capacity.contains("FAIL") && capacity.contains("memory short by"), "{capacity}");
+    assert!(
+        capacity.contains("FAIL") && capacity.contains("memory short by"),
+        "{capacity}"
+    );
     assert!(line(&stdout, "cluster-largest-pod").contains("FAIL"), "{stdout}");
-    assert!(line(&stdout, "storage-class").contains("no default StorageClass"), "{stdout}");
-    assert!(line(&stdout, "ingress-class").trim_start().starts_with("warn"), "{stdout}");
-    assert!(line(&stdout, "permissions").trim_start().starts_with("pass"), "{stdout}");
+    assert!(
+        line(&stdout, "storage-class").contains("no default StorageClass"),
+        "{stdout}"
+    );
+    assert!(
+        line(&stdout, "ingress-class").trim_start().starts_with("warn"),
+        "{stdout}"
+    );
+    assert!(
+        line(&stdout, "permissions").trim_start().starts_with("pass"),
+        "{stdout}"
+    );
     assert!(stdout.contains("NOT READY"), "{stdout}");
 
     // The JSON form carries the same verdicts.
@@ -293,13 +335,21 @@ fn a_cluster_too_small_too_old_and_without_classes_fails_its_check_and_nothing_i
         .collect();
     assert_eq!(
         failed,
-        BTreeSet::from(["cluster-version", "cluster-capacity", "cluster-largest-pod", "storage-class"])
+        BTreeSet::from([
+            "cluster-version",
+            "cluster-capacity",
+            "cluster-largest-pod",
+            "storage-class"
+        ])
     );
 
     let out = run(&w, &w.kubeconfig, true, &["install", "--yes"]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
-    assert!(stderr.contains("cluster checks failed: cluster-version, cluster-capacity, cluster-largest-pod, storage-class"), "{stderr}");
+    assert!(
+        stderr.contains("cluster checks failed: cluster-version, cluster-capacity, cluster-largest-pod, storage-class"),
+        "{stderr}"
+    );
     assert!(w.cp.get("/api/v1/namespaces/egov").is_none(), "nothing was created");
     assert!(!w.data.join("secrets").exists(), "no secrets generated");
 
@@ -318,12 +368,18 @@ fn without_an_ingress_class_the_deploy_has_no_ingress_and_is_checked_by_port_for
     assert!(line(&stderr, "ingress-class").contains("no IngressClass"), "{stderr}");
     assert!(stdout.contains("DIGIT is up"), "{stdout}");
     assert!(stdout.contains("digit-quickstart proxy"), "{stdout}");
-    assert!(w.cp.list("/apis/networking.k8s.io/v1/namespaces/egov/ingresses").is_empty());
+    assert!(
+        w.cp.list("/apis/networking.k8s.io/v1/namespaces/egov/ingresses")
+            .is_empty()
+    );
     // status checks the same way, from the saved target.
     let out = run(&w, &w.kubeconfig, false, &["status"]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
-    assert!(stdout.contains("DIGIT is healthy") && stdout.contains("smoke login"), "{stdout}");
+    assert!(
+        stdout.contains("DIGIT is healthy") && stdout.contains("smoke login"),
+        "{stdout}"
+    );
     let target: Value = serde_json::from_slice(&std::fs::read(w.data.join("target.json")).unwrap()).unwrap();
     assert_eq!(target["ingress"]["mode"], "none", "{target}");
     assert_eq!(target["storage_class"], "local-path", "{target}");

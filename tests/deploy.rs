@@ -518,7 +518,11 @@ fn a_node_too_small_for_the_profile_is_diagnosed_from_the_schedulers_own_event()
     // The cluster check sees it first; past it, the deploy still explains.
     let out = install(&w, &["--wait-timeout", "15"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out).1);
-    assert!(text(&out).1.contains("cluster checks failed: cluster-capacity\n"), "{}", text(&out).1);
+    assert!(
+        text(&out).1.contains("cluster checks failed: cluster-capacity\n"),
+        "{}",
+        text(&out).1
+    );
     assert!(w.cp.get("/api/v1/namespaces/egov").is_none(), "nothing applied");
     let out = install(&w, &["--wait-timeout", "15", "--ignore-check", "cluster-capacity"]);
     let (stdout, stderr) = text(&out);

@@ -31,13 +31,40 @@ fn node_kubeconfig(cp: &ControlPlane, name: &str, out: &Path) {
     };
     let subj = format!("/O=system:nodes/CN=system:node:{name}");
     run(&[
-        "req", "-subj", &subj, "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
-        "node.key", "-out", "node.csr",
+        "req",
+        "-subj",
+        &subj,
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        "node.key",
+        "-out",
+        "node.csr",
     ]);
-    std::fs::write(d.join("node.ext"), "extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature\n").unwrap();
+    std::fs::write(
+        d.join("node.ext"),
+        "extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature\n",
+    )
+    .unwrap();
     run(&[
-        "x509", "-req", "-in", "node.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
-        "-extfile", "node.ext", "-out", "node.crt",
+        "x509",
+        "-req",
+        "-in",
+        "node.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "node.ext",
+        "-out",
+        "node.crt",
     ]);
     let b64 = |f: &str| base64::engine::general_purpose::STANDARD.encode(std::fs::read(d.join(f)).unwrap());
     let text = format!(
@@ -65,7 +92,10 @@ fn product(dir: &Path, root: &Path, args: &[&str]) -> (i32, String, String) {
     let stubs = stubs(dir);
     let out = Command::new(env!("CARGO_BIN_EXE_digit-quickstart"))
         .env_clear()
-        .env("PATH", format!("{}:{}", stubs.display(), std::env::var("PATH").unwrap_or_default()))
+        .env(
+            "PATH",
+            format!("{}:{}", stubs.display(), std::env::var("PATH").unwrap_or_default()),
+        )
         .env("HOME", root.join("root"))
         .env("STUB_DIR", &stubs)
         .env("STUB_ROOT", root)
@@ -119,7 +149,10 @@ fn join_command_prints_no_secret_and_an_agent_leaves_drained_and_deleted_with_it
         &server.join("etc/rancher/k3s/k3s.yaml"),
         &std::fs::read(&cp.kubeconfig).unwrap(),
     );
-    write(&server.join("var/lib/rancher/k3s/server/token"), format!("{TOKEN}\n").as_bytes());
+    write(
+        &server.join("var/lib/rancher/k3s/server/token"),
+        format!("{TOKEN}\n").as_bytes(),
+    );
     let (code, out, err) = product(dir.path(), &server, &["join-command"]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(
@@ -128,14 +161,24 @@ fn join_command_prints_no_secret_and_an_agent_leaves_drained_and_deleted_with_it
     );
     assert!(out.contains("/var/lib/rancher/k3s/server/token"), "{out}");
     assert!(!out.contains("join-s3cret"), "the token is a secret: {out}");
-    let (code, out, _) = product(dir.path(), &server, &["join-command", "--show-token", "--output", "json"]);
+    let (code, out, _) = product(
+        dir.path(),
+        &server,
+        &["join-command", "--show-token", "--output", "json"],
+    );
     assert_eq!(code, 0);
     let doc: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["token"], TOKEN);
-    assert!(cp.get("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/digit-quickstart:node-self-removal").is_some());
+    assert!(
+        cp.get("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/digit-quickstart:node-self-removal")
+            .is_some()
+    );
 
     // A workload over both nodes.
-    cp.create("/api/v1/namespaces", &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "t"}}));
+    cp.create(
+        "/api/v1/namespaces",
+        &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "t"}}),
+    );
     cp.create(
         "/apis/apps/v1/namespaces/t/deployments",
         &json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
@@ -144,7 +187,11 @@ fn join_command_prints_no_secret_and_an_agent_leaves_drained_and_deleted_with_it
                 "spec": {"containers": [{"name": "c", "image": "x", "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}}}]}}}}),
     );
     wait_for("6 pods running", || pods_by_node(&cp).len() == 6);
-    assert!(pods_by_node(&cp).iter().any(|(_, n)| n == "vm-2"), "{:?}", pods_by_node(&cp));
+    assert!(
+        pods_by_node(&cp).iter().any(|(_, n)| n == "vm-2"),
+        "{:?}",
+        pods_by_node(&cp)
+    );
 
     // The agent: the files `join` writes, and the kubelet's node identity.
     let agent = dir.path().join("agent");
@@ -180,7 +227,12 @@ fn join_command_prints_no_secret_and_an_agent_leaves_drained_and_deleted_with_it
         let p = pods_by_node(&cp);
         p.len() == 6 && p.iter().all(|(_, n)| n == "digit-vm")
     });
-    for gone in ["etc/systemd/system/k3s-agent.service", "etc/rancher/k3s", "usr/local/bin/k3s", "var/lib/rancher/k3s"] {
+    for gone in [
+        "etc/systemd/system/k3s-agent.service",
+        "etc/rancher/k3s",
+        "usr/local/bin/k3s",
+        "var/lib/rancher/k3s",
+    ] {
         assert!(!agent.join(gone).exists(), "{gone} is left");
     }
     let log = std::fs::read_to_string(dir.path().join("stubs/systemctl.log")).unwrap();

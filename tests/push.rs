@@ -41,8 +41,20 @@ fn world() -> World {
     let source = Registry::start();
     let p = Pusher::new(&source);
     let base = layer(11, 400_000);
-    p.image("app/api", Some("1.0"), &[base.clone(), layer(12, 2000)], Format::Oci, "amd64");
-    p.image("app/worker", Some("2.0"), &[base, layer(13, 3000)], Format::Docker, "amd64");
+    p.image(
+        "app/api",
+        Some("1.0"),
+        &[base.clone(), layer(12, 2000)],
+        Format::Oci,
+        "amd64",
+    );
+    p.image(
+        "app/worker",
+        Some("2.0"),
+        &[base, layer(13, 3000)],
+        Format::Docker,
+        "amd64",
+    );
     let amd = p.image("app/multi", None, &[layer(14, 1000)], Format::Oci, "amd64");
     let arm = p.image("app/multi", None, &[layer(15, 1000)], Format::Oci, "arm64");
     p.index(
@@ -127,18 +139,37 @@ fn push_keeps_digests_mounts_shared_blobs_and_a_re_push_transfers_nothing() {
     for (source, locked) in w.lock["images"].as_object().unwrap() {
         let repo = source.split_once('/').unwrap().1.split(':').next().unwrap();
         let digest = locked["manifest"]["digest"].as_str().unwrap();
-        assert!(first["pushed"][source].as_str().unwrap().ends_with(&format!("/mirror/{repo}:{}@{digest}", source.rsplit(':').next().unwrap())), "{first}");
+        assert!(
+            first["pushed"][source].as_str().unwrap().ends_with(&format!(
+                "/mirror/{repo}:{}@{digest}",
+                source.rsplit(':').next().unwrap()
+            )),
+            "{first}"
+        );
         let oci = w.data.join(format!("copy-{}", repo.replace('/', "-")));
         let out = Command::new("skopeo")
-            .args(["copy", "--preserve-digests", "--src-tls-verify=false", "--src-creds", "alice:s3cret"])
+            .args([
+                "copy",
+                "--preserve-digests",
+                "--src-tls-verify=false",
+                "--src-creds",
+                "alice:s3cret",
+            ])
             .arg(format!("docker://{}/mirror/{repo}@{digest}", w.target.host))
             .arg(format!("oci:{}:x", oci.display()))
             .output()
             .unwrap();
-        assert!(out.status.success(), "{source}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{source}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let index: Value = serde_json::from_slice(&std::fs::read(oci.join("index.json")).unwrap()).unwrap();
         assert_eq!(index["manifests"][0]["digest"], digest, "{source}");
-        for d in std::iter::once(&locked["manifest"]).chain(std::iter::once(&locked["config"])).chain(locked["layers"].as_array().unwrap()) {
+        for d in std::iter::once(&locked["manifest"])
+            .chain(std::iter::once(&locked["config"]))
+            .chain(locked["layers"].as_array().unwrap())
+        {
             let hex = d["digest"].as_str().unwrap().trim_start_matches("sha256:");
             assert_eq!(
                 std::fs::read(oci.join("blobs/sha256").join(hex)).unwrap(),
@@ -205,8 +236,16 @@ fn install_into_a_cluster_with_registry_deploys_the_pushed_digests_with_a_pull_s
     let mut seen = 0;
     for d in cp.list("/apis/apps/v1/namespaces/egov/deployments") {
         let spec = &d["spec"]["template"]["spec"];
-        assert_eq!(spec["imagePullSecrets"][0]["name"], "registry-credentials", "{}", d["metadata"]["name"]);
-        let containers = spec["containers"].as_array().unwrap().iter().chain(spec["initContainers"].as_array().into_iter().flatten());
+        assert_eq!(
+            spec["imagePullSecrets"][0]["name"], "registry-credentials",
+            "{}",
+            d["metadata"]["name"]
+        );
+        let containers = spec["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(spec["initContainers"].as_array().into_iter().flatten());
         for c in containers {
             let image = c["image"].as_str().unwrap();
             let (name, digest) = image.split_once('@').unwrap();

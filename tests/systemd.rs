@@ -311,17 +311,38 @@ fn an_agent_joins_rejoins_unchanged_and_leaves_nothing_under_real_systemd() {
     let (code, out, err) = c.dq(&format!("{join} --plan"));
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("/etc/rancher/k3s/agent-token (0600)"), "{out}");
-    assert!(!c.sh("test -e /etc/systemd/system/k3s-agent.service").status.success(), "--plan changes nothing");
+    assert!(
+        !c.sh("test -e /etc/systemd/system/k3s-agent.service").status.success(),
+        "--plan changes nothing"
+    );
 
     let (code, out, err) = c.dq(&join);
     assert_eq!(code, 0, "{out}\n{err}");
-    assert!(out.contains("node digit-vm joined") && out.contains("is Ready"), "{out}");
-    let state = String::from_utf8_lossy(&c.sh("systemctl is-active k3s-agent; systemctl is-enabled k3s-agent").stdout).into_owned();
+    assert!(
+        out.contains("node digit-vm joined") && out.contains("is Ready"),
+        "{out}"
+    );
+    let state = String::from_utf8_lossy(
+        &c.sh("systemctl is-active k3s-agent; systemctl is-enabled k3s-agent")
+            .stdout,
+    )
+    .into_owned();
     assert_eq!(state, "active\nenabled\n");
-    assert_eq!(String::from_utf8_lossy(&c.sh("cat /var/log/stub-k3s.log").stdout), "agent\n");
+    assert_eq!(
+        String::from_utf8_lossy(&c.sh("cat /var/log/stub-k3s.log").stdout),
+        "agent\n"
+    );
     let verify = c.sh("systemd-analyze verify /etc/systemd/system/k3s-agent.service");
-    assert!(verify.status.success() && verify.stderr.is_empty(), "{}", String::from_utf8_lossy(&verify.stderr));
-    let modes = String::from_utf8_lossy(&c.sh("stat -c %a /etc/rancher/k3s/agent-token /etc/rancher/k3s/config.yaml").stdout).into_owned();
+    assert!(
+        verify.status.success() && verify.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    let modes = String::from_utf8_lossy(
+        &c.sh("stat -c %a /etc/rancher/k3s/agent-token /etc/rancher/k3s/config.yaml")
+            .stdout,
+    )
+    .into_owned();
     assert_eq!(modes, "600\n600\n");
     let config = String::from_utf8_lossy(&c.sh("cat /etc/rancher/k3s/config.yaml").stdout).into_owned();
     assert!(config.contains(&server) && !config.contains("join-s3cret"), "{config}");
@@ -341,7 +362,10 @@ fn an_agent_joins_rejoins_unchanged_and_leaves_nothing_under_real_systemd() {
     assert!(err.contains("nothing was left behind"), "{err}");
     let gone = c.sh("systemctl is-enabled k3s-agent; test -e /usr/local/bin/k3s || echo no-binary; test -e /etc/rancher/k3s || echo no-config; test -e /etc/systemd/system/k3s-agent.service || echo no-unit");
     let text = String::from_utf8_lossy(&gone.stdout);
-    assert!(text.contains("no-binary") && text.contains("no-config") && text.contains("no-unit"), "{text}");
+    assert!(
+        text.contains("no-binary") && text.contains("no-config") && text.contains("no-unit"),
+        "{text}"
+    );
     assert_eq!(
         String::from_utf8_lossy(&c.sh("systemctl is-active k3s-agent || true").stdout).trim(),
         "inactive"

@@ -61,10 +61,11 @@ pub fn evaluate(
     let profile = crate::profile::load(&s.profile, &super::check::user_files())?;
     let known: Vec<&str> = cluster::IDS.to_vec();
     if let Some(bad) = ignore.iter().find(|i| !known.contains(&i.as_str())) {
-        return Err(
-            Report::msg(format!("--ignore-check {bad}: no cluster check has that id"), Exit::Usage)
-                .with_hint(format!("cluster checks: {}", known.join(", "))),
-        );
+        return Err(Report::msg(
+            format!("--ignore-check {bad}: no cluster check has that id"),
+            Exit::Usage,
+        )
+        .with_hint(format!("cluster checks: {}", known.join(", "))));
     }
     let where_ = match &args.context {
         Some(c) => format!("`{}` (context {c})", kubeconfig.display()),
@@ -73,8 +74,11 @@ pub fn evaluate(
     let facts = runtime.block_on(async {
         let client = crate::k3s::lifecycle::kube_client(kubeconfig, args.context.as_deref()).await?;
         cluster::gather(&client, &profile.namespace).await.map_err(|e| {
-            Report::msg(format!("could not reach the cluster in {where_}: {e}"), Exit::CheckFailed)
-                .with_hint("check the server address and credentials with `kubectl --kubeconfig FILE version`")
+            Report::msg(
+                format!("could not reach the cluster in {where_}: {e}"),
+                Exit::CheckFailed,
+            )
+            .with_hint("check the server address and credentials with `kubectl --kubeconfig FILE version`")
         })
     })?;
     let choices = args.choices();
@@ -131,10 +135,11 @@ pub fn stop_on_failed(checks: &[CheckResult]) -> Result<(), Report> {
     if failed.is_empty() {
         return Ok(());
     }
-    Err(
-        Report::msg(format!("cluster checks failed: {}", failed.join(", ")), Exit::CheckFailed)
-            .with_hint("each line above says what to do; --ignore-check NAME goes on regardless"),
+    Err(Report::msg(
+        format!("cluster checks failed: {}", failed.join(", ")),
+        Exit::CheckFailed,
     )
+    .with_hint("each line above says what to do; --ignore-check NAME goes on regardless"))
 }
 
 /// `check --kubeconfig`: the cluster's checks alone.

@@ -42,7 +42,15 @@ pub struct PushArgs {
 pub fn run(s: &Settings, cmd: &ImagesCommand, host: &Host, printer: &mut Printer) -> Result<Exit, Report> {
     match cmd {
         ImagesCommand::Push(args) => {
-            let summary = push(s, &args.to, args.plain_http, args.registry_auth_file.as_deref(), args.jobs, host, printer)?;
+            let summary = push(
+                s,
+                &args.to,
+                args.plain_http,
+                args.registry_auth_file.as_deref(),
+                args.jobs,
+                host,
+                printer,
+            )?;
             if s.output == Output::Json {
                 printer.json(&summary);
             } else {
@@ -79,18 +87,23 @@ pub(super) fn push(
 ) -> Result<PushSummary, Report> {
     let profile = crate::profile::load(&s.profile, &user_files())?;
     let lock_path = s.layout.lock_file(&profile.name);
-    let lock = LockFile::read(&lock_path)
-        .ok()
-        .flatten()
-        .ok_or_else(|| {
-            Report::msg(
-                format!("no lock file at {}: nothing has been pulled for profile {}", lock_path.display(), profile.name),
-                Exit::Usage,
-            )
-            .with_hint("run `digit-quickstart pull` first: push copies the locked images from the local store")
-        })?;
+    let lock = LockFile::read(&lock_path).ok().flatten().ok_or_else(|| {
+        Report::msg(
+            format!(
+                "no lock file at {}: nothing has been pulled for profile {}",
+                lock_path.display(),
+                profile.name
+            ),
+            Exit::Usage,
+        )
+        .with_hint("run `digit-quickstart pull` first: push copies the locked images from the local store")
+    })?;
     let auth = super::check::registry_auth(host, auth_file)?;
-    let images: Vec<String> = profile.images().iter().map(|i| i.reference.as_str().to_owned()).collect();
+    let images: Vec<String> = profile
+        .images()
+        .iter()
+        .map(|i| i.reference.as_str().to_owned())
+        .collect();
     let (registry, plain_http) = match registry.strip_prefix("http://") {
         Some(r) => (r, true),
         None => (registry.trim_start_matches("https://"), plain_http),
@@ -107,7 +120,10 @@ pub(super) fn push(
     let lines = std::sync::Mutex::new(Vec::new());
     let progress = |line: &str| {
         if !quiet {
-            lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(line.to_owned());
+            lines
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(line.to_owned());
         }
     };
     let result = runtime.block_on(crate::images::push::push(&store, &lock, &images, &opts, &progress));

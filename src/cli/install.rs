@@ -209,8 +209,11 @@ fn into_cluster(
     runtime: &tokio::runtime::Runtime,
 ) -> Result<Exit, Report> {
     if args.only == Some(Stage::K3s) {
-        return Err(Report::msg("--only k3s installs k3s here; --kubeconfig names another cluster", Exit::Usage)
-            .with_hint("use one or the other"));
+        return Err(Report::msg(
+            "--only k3s installs k3s here; --kubeconfig names another cluster",
+            Exit::Usage,
+        )
+        .with_hint("use one or the other"));
     }
     let kubeconfig = args.cluster.kubeconfig.clone().unwrap_or_default();
     let mut e = super::cluster::evaluate(s, &args.cluster, &kubeconfig, &args.ignore_check, runtime)?;

@@ -84,14 +84,15 @@ pub fn join_command(s: &Settings, args: &JoinCommandArgs, host: &Host, printer: 
     let token_path = Path::new(agent::SERVER_TOKEN);
     let token = host.fs.read_to_string(token_path).map_err(|e| {
         Report::msg(
-            format!("no k3s server token at {} ({e}): this is not a k3s server", token_path.display()),
+            format!(
+                "no k3s server token at {} ({e}): this is not a k3s server",
+                token_path.display()
+            ),
             Exit::Usage,
         )
         .with_hint("run `join-command` on the machine where `digit-quickstart install` installed k3s")
     })?;
-    let kubeconfig = host
-        .fs
-        .real_path(Path::new(crate::k3s::kubeconfig::K3S_KUBECONFIG));
+    let kubeconfig = host.fs.real_path(Path::new(crate::k3s::kubeconfig::K3S_KUBECONFIG));
     let runtime = super::runtime()?;
     let server = runtime.block_on(async {
         let client = crate::k3s::lifecycle::kube_client(&kubeconfig, None).await?;
@@ -118,7 +119,10 @@ pub fn join_command(s: &Settings, args: &JoinCommandArgs, host: &Host, printer: 
             .await
             .map_err(|e| {
                 Report::msg(
-                    format!("could not let nodes remove themselves ({plural}/{name}): {}", crate::deploy::cluster::one_line(&e)),
+                    format!(
+                        "could not let nodes remove themselves ({plural}/{name}): {}",
+                        crate::deploy::cluster::one_line(&e)
+                    ),
                     Exit::Failed,
                 )
             })?;
@@ -130,11 +134,16 @@ pub fn join_command(s: &Settings, args: &JoinCommandArgs, host: &Host, printer: 
     })?;
     let arts = profile.k3s_artifacts("amd64");
     let sums = arts
-        .map(|a| format!("k3s {} (binary sha256 {}, air-gap images sha256 {})", profile.k3s.version, String::from(a.binary.sha256.clone()), String::from(a.airgap_images.sha256.clone())))
+        .map(|a| {
+            format!(
+                "k3s {} (binary sha256 {}, air-gap images sha256 {})",
+                profile.k3s.version,
+                String::from(a.binary.sha256.clone()),
+                String::from(a.airgap_images.sha256.clone())
+            )
+        })
         .unwrap_or_else(|| format!("k3s {}", profile.k3s.version));
-    let command = format!(
-        "digit-quickstart join --server {server} --token-file /root/k3s-token --yes"
-    );
+    let command = format!("digit-quickstart join --server {server} --token-file /root/k3s-token --yes");
     if s.output == Output::Json {
         let mut doc = serde_json::json!({
             "server": server,
@@ -169,10 +178,12 @@ pub fn join_command(s: &Settings, args: &JoinCommandArgs, host: &Host, printer: 
 async fn server_url(client: &kube::Client) -> Result<String, Report> {
     use k8s_openapi::api::core::v1::Node;
     let nodes: kube::Api<Node> = kube::Api::all(client.clone());
-    let list = nodes
-        .list(&kube::api::ListParams::default())
-        .await
-        .map_err(|e| Report::msg(format!("could not list nodes: {}", crate::deploy::cluster::one_line(&e)), Exit::Failed))?;
+    let list = nodes.list(&kube::api::ListParams::default()).await.map_err(|e| {
+        Report::msg(
+            format!("could not list nodes: {}", crate::deploy::cluster::one_line(&e)),
+            Exit::Failed,
+        )
+    })?;
     let server = list.items.iter().find(|n| {
         n.metadata
             .labels
@@ -217,28 +228,42 @@ fn server_check(server: &str) -> CheckResult {
         ignored: false,
     };
     if !reached {
-        c.hint = Some("check the address `join-command` printed and that the server's firewall lets this VM reach TCP 6443".into());
+        c.hint = Some(
+            "check the address `join-command` printed and that the server's firewall lets this VM reach TCP 6443"
+                .into(),
+        );
     }
     c
 }
 
 pub fn join(s: &Settings, args: &JoinArgs, host: &Host, printer: &mut Printer) -> Result<Exit, Report> {
     if !args.server.starts_with("https://") {
-        return Err(Report::msg(format!("--server {}: the k3s server URL starts with https://", args.server), Exit::Usage)
-            .with_hint("use the URL `digit-quickstart join-command` prints on the server, e.g. https://10.0.0.5:6443"));
+        return Err(Report::msg(
+            format!("--server {}: the k3s server URL starts with https://", args.server),
+            Exit::Usage,
+        )
+        .with_hint("use the URL `digit-quickstart join-command` prints on the server, e.g. https://10.0.0.5:6443"));
     }
     let token = std::fs::read_to_string(&args.token_file).map_err(|e| {
-        Report::msg(format!("cannot read the token file {}: {e}", args.token_file.display()), Exit::Usage)
-            .with_hint("copy it from the server's /var/lib/rancher/k3s/server/token (see `join-command` there)")
+        Report::msg(
+            format!("cannot read the token file {}: {e}", args.token_file.display()),
+            Exit::Usage,
+        )
+        .with_hint("copy it from the server's /var/lib/rancher/k3s/server/token (see `join-command` there)")
     })?;
     agent::check_token(&token).map_err(|e| {
-        Report::msg(format!("{} is not a k3s join token: {e}", args.token_file.display()), Exit::Usage)
-            .with_hint("copy the whole file from the server's /var/lib/rancher/k3s/server/token")
+        Report::msg(
+            format!("{} is not a k3s join token: {e}", args.token_file.display()),
+            Exit::Usage,
+        )
+        .with_hint("copy the whole file from the server's /var/lib/rancher/k3s/server/token")
     })?;
     for id in &args.ignore_check {
         if !AGENT_CHECKS.contains(&id.as_str()) && id != "server" {
-            return Err(Report::msg(format!("--ignore-check {id}: `join` has no such check"), Exit::Usage)
-                .with_hint(format!("join checks: {}, server", AGENT_CHECKS.join(", "))));
+            return Err(
+                Report::msg(format!("--ignore-check {id}: `join` has no such check"), Exit::Usage)
+                    .with_hint(format!("join checks: {}, server", AGENT_CHECKS.join(", "))),
+            );
         }
     }
     let (profile, facts, pre) = super::check::evaluate(s, &args.ignore_check, true, None, host, printer)?;
@@ -253,12 +278,22 @@ pub fn join(s: &Settings, args: &JoinArgs, host: &Host, printer: &mut Printer) -
         server.ignored = true;
     }
     checks.push(server);
-    let pre = Preflight { checks, sizing: pre.sizing };
+    let pre = Preflight {
+        checks,
+        sizing: pre.sizing,
+    };
     printer.diag(crate::ui::render::check_report(&profile, &facts.hostname, &pre, printer.color_err).trim_end());
     if pre.failed() && !args.plan {
-        let failed: Vec<&str> = pre.checks.iter().filter(|c| c.status == Status::Fail).map(|c| c.id.as_str()).collect();
-        return Err(Report::msg(format!("host checks failed: {}", failed.join(", ")), Exit::CheckFailed)
-            .with_hint("each line above says what to do; --ignore-check NAME goes on regardless"));
+        let failed: Vec<&str> = pre
+            .checks
+            .iter()
+            .filter(|c| c.status == Status::Fail)
+            .map(|c| c.id.as_str())
+            .collect();
+        return Err(
+            Report::msg(format!("host checks failed: {}", failed.join(", ")), Exit::CheckFailed)
+                .with_hint("each line above says what to do; --ignore-check NAME goes on regardless"),
+        );
     }
     let node = node_name(&facts.hostname);
     let mut settings = K3sSettings {
@@ -278,13 +313,29 @@ pub fn join(s: &Settings, args: &JoinArgs, host: &Host, printer: &mut Printer) -
     }
     if args.plan {
         let plan = [
-            format!("verify and cache k3s {} and its air-gap images in {}", profile.k3s.version, s.layout.k3s_cache(&profile.k3s.version).display()),
-            format!("write {} (0755), links kubectl/crictl/ctr where free, and the air-gap images under {}", crate::k3s::BINARY, crate::k3s::AIRGAP_DIR),
+            format!(
+                "verify and cache k3s {} and its air-gap images in {}",
+                profile.k3s.version,
+                s.layout.k3s_cache(&profile.k3s.version).display()
+            ),
+            format!(
+                "write {} (0755), links kubectl/crictl/ctr where free, and the air-gap images under {}",
+                crate::k3s::BINARY,
+                crate::k3s::AIRGAP_DIR
+            ),
             format!("write {} (0600): a copy of {}", agent::TOKEN, args.token_file.display()),
-            format!("write {} (0600): server {}, node name {node}, label {}=true", crate::k3s::CONFIG, args.server, agent::LABEL),
+            format!(
+                "write {} (0600): server {}, node name {node}, label {}=true",
+                crate::k3s::CONFIG,
+                args.server,
+                agent::LABEL
+            ),
             format!("write {} (0600) and {} (0644)", agent::UNIT_ENV, agent::UNIT),
             format!("systemctl daemon-reload; enable --now {}", agent::SERVICE),
-            format!("wait up to {}s for node {node} to be Ready (asked with the kubelet's own credentials)", args.wait_timeout),
+            format!(
+                "wait up to {}s for node {node} to be Ready (asked with the kubelet's own credentials)",
+                args.wait_timeout
+            ),
         ];
         let mut text = format!("join would change this host ({}):\n", args.server);
         for (i, step) in plan.iter().enumerate() {
@@ -341,10 +392,16 @@ pub fn join(s: &Settings, args: &JoinArgs, host: &Host, printer: &mut Printer) -
         while !host.fs.exists(Path::new(agent::KUBELET_KUBECONFIG)) {
             if started.elapsed() >= limit {
                 return Err(Report::msg(
-                    format!("the k3s agent did not register with {} within {}s", args.server, limit.as_secs()),
+                    format!(
+                        "the k3s agent did not register with {} within {}s",
+                        args.server,
+                        limit.as_secs()
+                    ),
                     Exit::Failed,
                 )
-                .with_hint("see `journalctl -u k3s-agent -n 50`: a wrong token or an unreachable server are the usual causes"));
+                .with_hint(
+                    "see `journalctl -u k3s-agent -n 50`: a wrong token or an unreachable server are the usual causes",
+                ));
             }
             tokio::time::sleep(poll).await;
         }
@@ -356,13 +413,17 @@ pub fn join(s: &Settings, args: &JoinArgs, host: &Host, printer: &mut Printer) -
         })
         .await
         .map_err(|e| {
-            Report::msg(e, Exit::Failed).with_hint("see `journalctl -u k3s-agent -n 50` here and `kubectl describe node` on the server")
+            Report::msg(e, Exit::Failed)
+                .with_hint("see `journalctl -u k3s-agent -n 50` here and `kubectl describe node` on the server")
         })?;
         Ok::<_, Report>((files, steps))
     });
     let (files, steps) = result?;
     for f in files.iter().filter(|f| f.changed()) {
-        lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(format!("wrote {}", f.path.display()));
+        lines
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(format!("wrote {}", f.path.display()));
     }
     if !quiet {
         for l in lines.into_inner().unwrap_or_default() {
@@ -371,9 +432,13 @@ pub fn join(s: &Settings, args: &JoinArgs, host: &Host, printer: &mut Printer) -
     }
     let unchanged = agent::unchanged(&files) && steps.is_empty();
     if s.output == Output::Json {
-        printer.json(&serde_json::json!({"node": node, "server": args.server, "unchanged": unchanged, "service": steps}));
+        printer
+            .json(&serde_json::json!({"node": node, "server": args.server, "unchanged": unchanged, "service": steps}));
     } else if unchanged {
-        printer.out(&format!("node {node} unchanged: already joined to {} and Ready", args.server));
+        printer.out(&format!(
+            "node {node} unchanged: already joined to {} and Ready",
+            args.server
+        ));
     } else {
         printer.out(&format!(
             "node {node} joined {} and is Ready (k3s {}, service {}, label {}=true)",

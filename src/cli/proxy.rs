@@ -34,12 +34,13 @@ pub fn run(s: &Settings, args: &ProxyArgs, printer: &mut Printer) -> Result<Exit
     let runtime = super::runtime()?;
     runtime.block_on(async {
         let client = crate::k3s::lifecycle::kube_client(&kubeconfig, args.context.as_deref()).await?;
-        let (addr, task) = crate::deploy::tunnel::start(args.listen, client, crate::deploy::tunnel::Routes::of(&profile))
-            .await
-            .map_err(|e| {
-                Report::msg(format!("could not listen on {}: {e}", args.listen), Exit::Failed)
-                    .with_hint("another program has the port: choose one with --listen 127.0.0.1:PORT")
-            })?;
+        let (addr, task) =
+            crate::deploy::tunnel::start(args.listen, client, crate::deploy::tunnel::Routes::of(&profile))
+                .await
+                .map_err(|e| {
+                    Report::msg(format!("could not listen on {}: {e}", args.listen), Exit::Failed)
+                        .with_hint("another program has the port: choose one with --listen 127.0.0.1:PORT")
+                })?;
         printer.out(&format!(
             "DIGIT at http://{addr}/digit-ui/employee/user/login (Ctrl-C stops)"
         ));

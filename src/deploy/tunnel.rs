@@ -133,8 +133,10 @@ async fn through_pod(
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
     let mut out = Request::from_parts(parts, Full::new(body));
-    out.headers_mut()
-        .insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
+    out.headers_mut().insert(
+        hyper::header::CONNECTION,
+        hyper::header::HeaderValue::from_static("close"),
+    );
     let resp = sender.send_request(out).await.map_err(|e| e.to_string())?;
     let (parts, body) = resp.into_parts();
     let bytes = body.collect().await.map_err(|e| e.to_string())?.to_bytes();

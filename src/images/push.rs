@@ -160,7 +160,10 @@ pub async fn push(
     // Blob digest -> a repository on the target that has it (for mounts).
     let mut placed: BTreeMap<String, Reference> = BTreeMap::new();
     for image in images {
-        let locked = lock.images.get(image).ok_or_else(|| PushError::NotLocked { image: image.clone() })?;
+        let locked = lock
+            .images
+            .get(image)
+            .ok_or_else(|| PushError::NotLocked { image: image.clone() })?;
         let target = target_reference(image, &opts.registry)?;
         let refused = |action: &'static str| {
             let (registry, repository) = (host.clone(), target.repository().to_owned());

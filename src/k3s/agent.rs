@@ -57,8 +57,14 @@ fn quote(v: &str) -> String {
 /// The server's unit with the agent's name, env file and command.
 pub fn unit(binary: &str) -> String {
     render::unit(binary, UNIT_ENV)
-        .replace("Description=k3s (Kubernetes) for digit-quickstart", "Description=k3s agent (Kubernetes node) for digit-quickstart")
-        .replace(&format!("ExecStart={binary} server"), &format!("ExecStart={binary} agent"))
+        .replace(
+            "Description=k3s (Kubernetes) for digit-quickstart",
+            "Description=k3s agent (Kubernetes node) for digit-quickstart",
+        )
+        .replace(
+            &format!("ExecStart={binary} server"),
+            &format!("ExecStart={binary} agent"),
+        )
 }
 
 /// `K10<ca sha256>::<user>:<secret>` or a bare secret (k3s accepts both;
@@ -98,20 +104,44 @@ pub fn place_files(fs: &dyn Fs, i: &Inputs) -> Result<Vec<FileChange>, IoError> 
     for name in SYMLINKS {
         out.push(ensure_symlink(fs, name)?);
     }
-    out.push(ensure_copy(fs, i.airgap, &Path::new(AIRGAP_DIR).join(i.airgap_name), 0o644)?);
-    out.push(ensure_content(fs, Path::new(TOKEN), format!("{}\n", i.join.token).as_bytes(), 0o600)?);
-    out.push(ensure_content(fs, Path::new(CONFIG), config_yaml(i.settings, i.join).as_bytes(), 0o600)?);
+    out.push(ensure_copy(
+        fs,
+        i.airgap,
+        &Path::new(AIRGAP_DIR).join(i.airgap_name),
+        0o644,
+    )?);
+    out.push(ensure_content(
+        fs,
+        Path::new(TOKEN),
+        format!("{}\n", i.join.token).as_bytes(),
+        0o600,
+    )?);
+    out.push(ensure_content(
+        fs,
+        Path::new(CONFIG),
+        config_yaml(i.settings, i.join).as_bytes(),
+        0o600,
+    )?);
     if let Some(text) = render::registries_yaml(i.settings) {
         out.push(ensure_content(fs, Path::new(REGISTRIES), text.as_bytes(), 0o600)?);
     }
-    out.push(ensure_content(fs, Path::new(UNIT_ENV), render::unit_env(i.settings).as_bytes(), 0o600)?);
+    out.push(ensure_content(
+        fs,
+        Path::new(UNIT_ENV),
+        render::unit_env(i.settings).as_bytes(),
+        0o600,
+    )?);
     out.push(ensure_content(fs, Path::new(UNIT), unit(BINARY).as_bytes(), 0o644)?);
     Ok(out)
 }
 
 pub fn active(runner: &dyn Runner) -> bool {
     runner
-        .output(&Cmd::new("systemctl", "ask systemd whether the k3s agent is active").arg("is-active").arg(SERVICE))
+        .output(
+            &Cmd::new("systemctl", "ask systemd whether the k3s agent is active")
+                .arg("is-active")
+                .arg(SERVICE),
+        )
         .is_ok_and(|o| o.stdout.trim() == "active")
 }
 
@@ -151,7 +181,8 @@ pub fn start(runner: &dyn Runner, changes: &[FileChange]) -> Result<Vec<String>,
 
 /// Whether this host is an agent this tool joined.
 pub fn is_agent(fs: &dyn Fs) -> bool {
-    fs.read_to_string(Path::new(UNIT)).is_ok_and(|t| t.starts_with(OUR_UNIT_MARKER))
+    fs.read_to_string(Path::new(UNIT))
+        .is_ok_and(|t| t.starts_with(OUR_UNIT_MARKER))
 }
 
 /// The node name and server from the agent's config.
@@ -201,12 +232,21 @@ pub async fn wait_ready(
 /// Cordon, evict every pod bound to the node (DaemonSet and mirror pods
 /// stay, as `kubectl drain --ignore-daemonsets` does), wait until they are
 /// gone, delete the Node. Returns what was done.
-pub async fn drain_and_delete(client: &kube::Client, node: &str, limit: Duration, poll: Duration) -> Result<Vec<String>, String> {
+pub async fn drain_and_delete(
+    client: &kube::Client,
+    node: &str,
+    limit: Duration,
+    poll: Duration,
+) -> Result<Vec<String>, String> {
     let mut done = Vec::new();
     let nodes: Api<Node> = Api::all(client.clone());
     let err = |what: &str, e: kube::Error| format!("{what}: {}", crate::deploy::cluster::one_line(&e));
     nodes
-        .patch(node, &PatchParams::default(), &Patch::Merge(serde_json::json!({"spec": {"unschedulable": true}})))
+        .patch(
+            node,
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"spec": {"unschedulable": true}})),
+        )
         .await
         .map_err(|e| err("cordon", e))?;
     done.push(format!("cordoned node {node}"));
@@ -244,7 +284,9 @@ pub async fn drain_and_delete(client: &kube::Client, node: &str, limit: Duration
             Err(e) => return Err(err(&format!("evict {ns}/{name}"), e)),
         }
     }
-    done.push(format!("evicted {evicted} pods (their controllers place them on other nodes)"));
+    done.push(format!(
+        "evicted {evicted} pods (their controllers place them on other nodes)"
+    ));
     let start = Instant::now();
     loop {
         let left = pods
@@ -293,7 +335,9 @@ pub fn files() -> Vec<PathBuf> {
 }
 
 pub fn unchanged(files: &[FileChange]) -> bool {
-    files.iter().all(|f| matches!(f.action, Action::Unchanged | Action::Skipped(_)))
+    files
+        .iter()
+        .all(|f| matches!(f.action, Action::Unchanged | Action::Skipped(_)))
 }
 
 #[cfg(test)]
@@ -338,7 +382,10 @@ mod tests {
             node_label: Vec<String>,
         }
         let c: C = serde_saphyr::from_str(&text).unwrap();
-        assert_eq!((c.server.as_str(), c.node_name.as_str()), ("https://10.0.0.5:6443", "vm-2"));
+        assert_eq!(
+            (c.server.as_str(), c.node_name.as_str()),
+            ("https://10.0.0.5:6443", "vm-2")
+        );
         assert_eq!(c.node_label, vec![format!("{LABEL}=true")]);
     }
 }

@@ -170,7 +170,14 @@ pub fn uninstall(fs: &dyn Fs, runner: &dyn Runner, opts: &Options) -> Report {
 /// What is still there after an uninstall.
 pub fn leftovers(fs: &dyn Fs, runner: &dyn Runner, opts: &Options) -> Vec<String> {
     let mut left = Vec::new();
-    for p in [UNIT, UNIT_ENV, CONFIG, BINARY, super::agent::UNIT, super::agent::UNIT_ENV] {
+    for p in [
+        UNIT,
+        UNIT_ENV,
+        CONFIG,
+        BINARY,
+        super::agent::UNIT,
+        super::agent::UNIT_ENV,
+    ] {
         if fs.exists(Path::new(p)) {
             left.push(format!("file {p}"));
         }

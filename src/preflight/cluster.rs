@@ -100,15 +100,40 @@ pub const NEEDED: &[(&str, &str, &[&str], bool)] = &[
     ("", "services", &["get", "list", "create", "patch", "delete"], true),
     ("", "services/proxy", &["create", "get"], true),
     ("", "serviceaccounts", &["get", "create", "patch", "delete"], true),
-    ("", "persistentvolumeclaims", &["get", "list", "create", "patch", "delete"], true),
+    (
+        "",
+        "persistentvolumeclaims",
+        &["get", "list", "create", "patch", "delete"],
+        true,
+    ),
     ("", "pods", &["get", "list"], true),
     ("", "pods/log", &["get"], true),
     ("", "events", &["list"], true),
-    ("apps", "deployments", &["get", "list", "create", "patch", "delete"], true),
+    (
+        "apps",
+        "deployments",
+        &["get", "list", "create", "patch", "delete"],
+        true,
+    ),
     ("batch", "jobs", &["get", "list", "create", "patch", "delete"], true),
-    ("networking.k8s.io", "ingresses", &["get", "create", "patch", "delete"], true),
-    ("rbac.authorization.k8s.io", "roles", &["get", "create", "patch", "delete"], true),
-    ("rbac.authorization.k8s.io", "rolebindings", &["get", "create", "patch", "delete"], true),
+    (
+        "networking.k8s.io",
+        "ingresses",
+        &["get", "create", "patch", "delete"],
+        true,
+    ),
+    (
+        "rbac.authorization.k8s.io",
+        "roles",
+        &["get", "create", "patch", "delete"],
+        true,
+    ),
+    (
+        "rbac.authorization.k8s.io",
+        "rolebindings",
+        &["get", "create", "patch", "delete"],
+        true,
+    ),
 ];
 
 fn one_line(e: &kube::Error) -> String {
@@ -396,7 +421,11 @@ fn schedulable(f: &ClusterFacts) -> Vec<&NodeFacts> {
 fn arch(f: &ClusterFacts, p: &Profile) -> CheckResult {
     let id = "cluster-arch";
     let Some(nodes) = &f.nodes else {
-        return CheckResult::new(id, Status::Warn, "node architectures not checked: this user may not list nodes");
+        return CheckResult::new(
+            id,
+            Status::Warn,
+            "node architectures not checked: this user may not list nodes",
+        );
     };
     let other: Vec<String> = nodes
         .iter()
@@ -448,7 +477,10 @@ fn capacity(f: &ClusterFacts, p: &Profile) -> CheckResult {
         .into_iter()
         .filter(|n| p.host.arch.contains(&n.arch))
         .collect();
-    let (cpu, mem) = nodes.iter().map(|n| n.free()).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    let (cpu, mem) = nodes
+        .iter()
+        .map(|n| n.free())
+        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
     let (need_cpu, need_mem) = profile_requests(p);
     let counted = if f.pods_counted {
         "free after other pods' requests"
@@ -496,9 +528,7 @@ fn largest_pod(f: &ClusterFacts, p: &Profile) -> CheckResult {
     let misfit = p.components.iter().find(|c| {
         !schedulable(f).iter().any(|n| {
             let (fc, fm) = n.free();
-            p.host.arch.contains(&n.arch)
-                && fc >= c.resources.requests.cpu.0
-                && fm >= c.resources.requests.memory.0
+            p.host.arch.contains(&n.arch) && fc >= c.resources.requests.cpu.0 && fm >= c.resources.requests.memory.0
         })
     });
     match (misfit, best) {
@@ -552,7 +582,11 @@ pub fn chosen_storage(f: &ClusterFacts, c: &Choices) -> Option<String> {
 fn storage(f: &ClusterFacts, c: &Choices) -> CheckResult {
     let id = "storage-class";
     let Some(classes) = &f.storage_classes else {
-        return CheckResult::new(id, Status::Warn, "StorageClasses not checked: this user may not list them");
+        return CheckResult::new(
+            id,
+            Status::Warn,
+            "StorageClasses not checked: this user may not list them",
+        );
     };
     let names = || classes.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ");
     let local = |s: &Class| {
@@ -569,8 +603,10 @@ fn storage(f: &ClusterFacts, c: &Choices) -> CheckResult {
                 Status::Pass,
                 format!("StorageClass {want} ({}){}", s.driver, local(s)),
             ),
-            None => CheckResult::new(id, Status::Fail, format!("StorageClass {want} does not exist"))
-                .hint(format!("this cluster has: {}", if classes.is_empty() { "none".to_owned() } else { names() })),
+            None => CheckResult::new(id, Status::Fail, format!("StorageClass {want} does not exist")).hint(format!(
+                "this cluster has: {}",
+                if classes.is_empty() { "none".to_owned() } else { names() }
+            )),
         },
         None => match classes.iter().find(|s| s.default) {
             Some(s) => CheckResult::new(
@@ -613,7 +649,11 @@ pub fn chosen_ingress(f: &ClusterFacts, c: &Choices) -> Ingress {
 fn ingress(f: &ClusterFacts, c: &Choices) -> CheckResult {
     let id = "ingress-class";
     let Some(classes) = &f.ingress_classes else {
-        return CheckResult::new(id, Status::Warn, "IngressClasses not checked: this user may not list them");
+        return CheckResult::new(
+            id,
+            Status::Warn,
+            "IngressClasses not checked: this user may not list them",
+        );
     };
     if let Some(want) = &c.ingress_class {
         return match classes.iter().find(|i| &i.name == want) {

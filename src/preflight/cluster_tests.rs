@@ -72,7 +72,10 @@ fn versions_outside_the_skew_fail_and_name_what() {
         kubelet: "v1.34.0".into(),
         ..node("a", 8, 32)
     }]);
-    assert_eq!(status(&checks(&f, &p, &Choices::default()), "cluster-version").0, Status::Warn);
+    assert_eq!(
+        status(&checks(&f, &p, &Choices::default()), "cluster-version").0,
+        Status::Warn
+    );
     f.server_version = "v1.36.1".into();
     f.nodes = Some(vec![NodeFacts {
         kubelet: "v1.32.9".into(),
@@ -88,7 +91,12 @@ fn too_little_capacity_and_a_pod_larger_than_any_node_fail() {
     let p = dev();
     let (need_cpu, need_mem) = profile_requests(&p);
     // Enough in total, split over nodes each too small for the largest pod.
-    let largest = p.components.iter().map(|c| c.resources.requests.memory.0).max().unwrap();
+    let largest = p
+        .components
+        .iter()
+        .map(|c| c.resources.requests.memory.0)
+        .max()
+        .unwrap();
     let per = largest - 1;
     let n = need_mem / per + 2;
     let nodes: Vec<NodeFacts> = (0..n)
@@ -106,9 +114,15 @@ fn too_little_capacity_and_a_pod_larger_than_any_node_fail() {
 
     let mut small = node("small", 1, 1);
     small.used_memory = 512 << 20;
-    let (s, text) = status(&checks(&facts(vec![small]), &p, &Choices::default()), "cluster-capacity");
+    let (s, text) = status(
+        &checks(&facts(vec![small]), &p, &Choices::default()),
+        "cluster-capacity",
+    );
     assert_eq!(s, Status::Fail);
-    assert!(text.contains("memory short by") && text.contains("CPU short by"), "{text}");
+    assert!(
+        text.contains("memory short by") && text.contains("CPU short by"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -131,7 +145,15 @@ fn storage_and_ingress_classes_follow_the_flags_and_defaults() {
     let (s, _) = status(&checks(&f, &p, &none), "storage-class");
     assert_eq!(s, Status::Fail);
     let r = checks(&f, &p, &none);
-    assert!(r.iter().find(|c| c.id == "storage-class").unwrap().hint.as_deref().unwrap().contains("gp3"));
+    assert!(
+        r.iter()
+            .find(|c| c.id == "storage-class")
+            .unwrap()
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("gp3")
+    );
     let gp3 = Choices {
         storage_class: Some("gp3".into()),
         ..Choices::default()

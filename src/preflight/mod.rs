@@ -2,8 +2,8 @@
 //! has a stable id (for `--ignore-check` and JSON), a status, a one-line
 //! summary and, when something is wrong, a hint that says what to do.
 
-pub mod cluster;
 mod checks;
+pub mod cluster;
 pub mod sizing;
 
 use serde::Serialize;

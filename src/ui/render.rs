@@ -60,7 +60,12 @@ pub fn check_report(profile: &Profile, hostname: &str, pre: &Preflight, color: b
 }
 
 /// `install --kubeconfig` and `check --kubeconfig`: the same table for a cluster.
-pub fn cluster_report(profile: &Profile, server: &str, checks: &[crate::preflight::CheckResult], color: bool) -> String {
+pub fn cluster_report(
+    profile: &Profile,
+    server: &str,
+    checks: &[crate::preflight::CheckResult],
+    color: bool,
+) -> String {
     let mut s = format!(
         "Cluster check for profile {} (DIGIT {}, built for Kubernetes {}) on a cluster at Kubernetes {server}\n\n",
         profile.name, profile.digit.release, profile.k3s.version
@@ -251,7 +256,11 @@ pub fn status_text(s: &crate::status::Status, color: bool) -> String {
             format!("{}/{}", c.ready, c.total),
             c.restarts,
             c.state,
-            if c.nodes.is_empty() { "-".to_owned() } else { c.nodes.join(",") }
+            if c.nodes.is_empty() {
+                "-".to_owned()
+            } else {
+                c.nodes.join(",")
+            }
         ));
     }
     if !s.checks.is_empty() {
