@@ -40,6 +40,7 @@ fn world() -> World {
     let cluster = FakeCluster::start();
     let kubeconfig = cluster.kubeconfig(dir.path());
     cluster.script("GET /api/v1/nodes", vec![(200, node_list())]);
+    cluster.answer_cluster_check();
     cluster.script(
         ADMIN_PROXY,
         vec![

@@ -114,6 +114,31 @@ fn empty_list(path: &str) -> Option<String> {
 }
 
 impl FakeCluster {
+    /// What the cluster check of `install --kubeconfig` reads: a 4 vCPU /
+    /// 8 GiB node, k3s's classes, every permission allowed.
+    pub fn answer_cluster_check(&self) {
+        let mut node: Value = serde_json::from_str(&super::k8s::fixture("node-ready.json")).unwrap();
+        node["status"]["allocatable"] = json!({"cpu": "4", "memory": "8Gi", "pods": "110"});
+        let version = json!({"major": "1", "minor": "36", "gitVersion": "v1.36.4", "gitCommit": "", "gitTreeState": "clean",
+            "buildDate": "", "goVersion": "", "compiler": "gc", "platform": "linux/amd64"});
+        self.script("GET /version", vec![(200, version.to_string())]);
+        self.script(
+            "GET /api/v1/nodes",
+            vec![(200, json!({"kind": "NodeList", "apiVersion": "v1", "metadata": {}, "items": [node]}).to_string())],
+        );
+        let sc = json!({"kind": "StorageClassList", "apiVersion": "storage.k8s.io/v1", "metadata": {}, "items": [
+            {"metadata": {"name": "local-path", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}}, "provisioner": "rancher.io/local-path"}]});
+        self.script("GET /apis/storage.k8s.io/v1/storageclasses", vec![(200, sc.to_string())]);
+        let ic = json!({"kind": "IngressClassList", "apiVersion": "networking.k8s.io/v1", "metadata": {}, "items": [
+            {"metadata": {"name": "traefik", "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}}, "spec": {"controller": "traefik.io/ingress-controller"}}]});
+        self.script("GET /apis/networking.k8s.io/v1/ingressclasses", vec![(200, ic.to_string())]);
+        let review = json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": {}, "status": {"allowed": true}});
+        self.script(
+            "POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+            vec![(201, review.to_string())],
+        );
+    }
+
     pub fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
