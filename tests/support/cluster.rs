@@ -124,14 +124,23 @@ impl FakeCluster {
         self.script("GET /version", vec![(200, version.to_string())]);
         self.script(
             "GET /api/v1/nodes",
-            vec![(200, json!({"kind": "NodeList", "apiVersion": "v1", "metadata": {}, "items": [node]}).to_string())],
+            vec![(
+                200,
+                json!({"kind": "NodeList", "apiVersion": "v1", "metadata": {}, "items": [node]}).to_string(),
+            )],
         );
         let sc = json!({"kind": "StorageClassList", "apiVersion": "storage.k8s.io/v1", "metadata": {}, "items": [
             {"metadata": {"name": "local-path", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}}, "provisioner": "rancher.io/local-path"}]});
-        self.script("GET /apis/storage.k8s.io/v1/storageclasses", vec![(200, sc.to_string())]);
+        self.script(
+            "GET /apis/storage.k8s.io/v1/storageclasses",
+            vec![(200, sc.to_string())],
+        );
         let ic = json!({"kind": "IngressClassList", "apiVersion": "networking.k8s.io/v1", "metadata": {}, "items": [
             {"metadata": {"name": "traefik", "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}}, "spec": {"controller": "traefik.io/ingress-controller"}}]});
-        self.script("GET /apis/networking.k8s.io/v1/ingressclasses", vec![(200, ic.to_string())]);
+        self.script(
+            "GET /apis/networking.k8s.io/v1/ingressclasses",
+            vec![(200, ic.to_string())],
+        );
         let review = json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": {}, "status": {"allowed": true}});
         self.script(
             "POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
