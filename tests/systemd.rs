@@ -42,8 +42,14 @@ KUBECONFIG
 exec perl -MSocket -e 'socket(my $s, PF_UNIX, SOCK_DGRAM, 0) or die "socket: $!"; my $p = $ENV{NOTIFY_SOCKET}; $p =~ s/^@/\0/; send($s, "READY=1", 0, pack_sockaddr_un($p)) or die "send: $!"; sleep'
 "##;
 
-/// A bookworm tree with systemd, built once and kept under target/.
+/// A bookworm tree with systemd, built once and kept under target/; the
+/// tests of this file run in parallel, so only the first builds it.
 fn rootfs() -> PathBuf {
+    static TREE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    TREE.get_or_init(build_rootfs).clone()
+}
+
+fn build_rootfs() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-rootfs/bookworm-systemd");
     if dir.join("sbin/init").exists() {
         return dir;
