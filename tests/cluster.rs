@@ -162,15 +162,7 @@ fn three_nodes_of_different_sizes_pass_the_check_and_the_deploy_spreads_by_reque
     let out = run(&w, &both, true, &["check"]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
-    for id in [
-        "cluster-version",
-        "cluster-arch",
-        "cluster-capacity",
-        "cluster-largest-pod",
-        "storage-class",
-        "ingress-class",
-        "permissions",
-    ] {
+    for id in digit_quickstart::preflight::cluster::IDS {
         assert!(line(&stdout, id).trim_start().starts_with("pass"), "{id}: {stdout}");
     }
     assert!(line(&stdout, "storage-class").contains("stay on the node"), "{stdout}");

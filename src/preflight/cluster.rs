@@ -140,8 +140,20 @@ fn one_line(e: &kube::Error) -> String {
     crate::deploy::cluster::one_line(e)
 }
 
-fn forbidden(e: &kube::Error) -> bool {
-    matches!(e, kube::Error::Api(s) if s.code == 403)
+/// Every object of kind `K`, or None when this user may not list them.
+async fn list_all<K>(client: &kube::Client) -> Result<Option<Vec<K>>, String>
+where
+    K: kube::Resource<Scope = k8s_openapi::ClusterResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+    K::DynamicType: Default,
+{
+    match Api::<K>::all(client.clone()).list(&ListParams::default()).await {
+        Ok(list) => Ok(Some(list.items)),
+        Err(kube::Error::Api(s)) if s.code == 403 => Ok(None),
+        Err(e) => Err(one_line(&e)),
+    }
 }
 
 fn class_default(annotations: Option<&BTreeMap<String, String>>, key: &str) -> bool {
@@ -157,6 +169,7 @@ pub async fn gather(client: &kube::Client, namespace: &str) -> Result<ClusterFac
         ..Default::default()
     };
     let mut used: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    // Pods are namespaced; listing them across namespaces is its own permission.
     match Api::<Pod>::all(client.clone()).list(&ListParams::default()).await {
         Ok(pods) => {
             facts.pods_counted = true;
@@ -178,54 +191,36 @@ pub async fn gather(client: &kube::Client, namespace: &str) -> Result<ClusterFac
                 e.1 += mem;
             }
         }
-        Err(e) if forbidden(&e) => {}
+        Err(kube::Error::Api(s)) if s.code == 403 => {}
         Err(e) => return Err(one_line(&e)),
     }
-    facts.nodes = match Api::<Node>::all(client.clone()).list(&ListParams::default()).await {
-        Ok(list) => Some(list.items.iter().map(|n| node_facts(n, &used)).collect()),
-        Err(e) if forbidden(&e) => None,
-        Err(e) => return Err(one_line(&e)),
-    };
-    facts.storage_classes = match Api::<StorageClass>::all(client.clone())
-        .list(&ListParams::default())
-        .await
-    {
-        Ok(list) => Some(
-            list.items
-                .into_iter()
-                .map(|c| Class {
-                    default: class_default(
-                        c.metadata.annotations.as_ref(),
-                        "storageclass.kubernetes.io/is-default-class",
-                    ),
-                    name: c.metadata.name.unwrap_or_default(),
-                    driver: c.provisioner,
-                })
-                .collect(),
-        ),
-        Err(e) if forbidden(&e) => None,
-        Err(e) => return Err(one_line(&e)),
-    };
-    facts.ingress_classes = match Api::<IngressClass>::all(client.clone())
-        .list(&ListParams::default())
-        .await
-    {
-        Ok(list) => Some(
-            list.items
-                .into_iter()
-                .map(|c| Class {
-                    default: class_default(
-                        c.metadata.annotations.as_ref(),
-                        "ingressclass.kubernetes.io/is-default-class",
-                    ),
-                    name: c.metadata.name.unwrap_or_default(),
-                    driver: c.spec.and_then(|s| s.controller).unwrap_or_default(),
-                })
-                .collect(),
-        ),
-        Err(e) if forbidden(&e) => None,
-        Err(e) => return Err(one_line(&e)),
-    };
+    facts.nodes = list_all::<Node>(client)
+        .await?
+        .map(|nodes| nodes.iter().map(|n| node_facts(n, &used)).collect());
+    facts.storage_classes = list_all::<StorageClass>(client).await?.map(|list| {
+        list.into_iter()
+            .map(|c| Class {
+                default: class_default(
+                    c.metadata.annotations.as_ref(),
+                    "storageclass.kubernetes.io/is-default-class",
+                ),
+                name: c.metadata.name.unwrap_or_default(),
+                driver: c.provisioner,
+            })
+            .collect()
+    });
+    facts.ingress_classes = list_all::<IngressClass>(client).await?.map(|list| {
+        list.into_iter()
+            .map(|c| Class {
+                default: class_default(
+                    c.metadata.annotations.as_ref(),
+                    "ingressclass.kubernetes.io/is-default-class",
+                ),
+                name: c.metadata.name.unwrap_or_default(),
+                driver: c.spec.and_then(|s| s.controller).unwrap_or_default(),
+            })
+            .collect()
+    });
     let reviews = Api::<SelfSubjectAccessReview>::all(client.clone());
     let asks = NEEDED.iter().flat_map(|(group, resource, verbs, namespaced)| {
         verbs.iter().map(move |verb| (*group, *resource, *verb, *namespaced))
