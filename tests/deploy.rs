@@ -13,38 +13,15 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::bin;
-use support::cluster::{fake_digit, with_local_seeds};
-use support::control_plane::{ControlPlane, NodeSpec, Options};
+use support::cluster::fake_digit;
+use support::control_plane::{ControlPlane, DeployWorld as World, NodeSpec, Options, deploy_world};
 
 fn dev() -> digit_quickstart::profile::Profile {
     digit_quickstart::profile::parse(digit_quickstart::profile::EMBEDDED[0].2, "dev").unwrap()
 }
 
-struct World {
-    dir: tempfile::TempDir,
-    data: PathBuf,
-    profile: PathBuf,
-    cp: ControlPlane,
-    kubeconfig: PathBuf,
-    digit: String,
-}
-
 fn world_with(opts: Options) -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let profile = dir.path().join("dev.yaml");
-    std::fs::write(&profile, with_local_seeds(digit_quickstart::profile::EMBEDDED[0].2)).unwrap();
-    let cp = ControlPlane::start_with(opts);
-    let kubeconfig = cp.write_kubeconfig(&dir.path().join("kubeconfig"));
-    let digit = fake_digit(&dev(), data.join("secrets/dev.env"));
-    World {
-        dir,
-        data,
-        profile,
-        cp,
-        kubeconfig,
-        digit,
-    }
+    deploy_world(opts)
 }
 
 fn world() -> World {

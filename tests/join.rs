@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use serde_json::{Value, json};
 use support::control_plane::{ControlPlane, NodeSpec, Options};
 
@@ -20,63 +19,6 @@ const TOKEN: &str = "K10aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
 fn write(path: &Path, text: &[u8]) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, text).unwrap();
-}
-
-/// A kubeconfig for node `name` signed by the cluster's CA, as k3s gives its agents.
-fn node_kubeconfig(cp: &ControlPlane, name: &str, out: &Path) {
-    let d = cp.dir.path();
-    let run = |args: &[&str]| {
-        let o = Command::new("openssl").current_dir(d).args(args).output().unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    };
-    let subj = format!("/O=system:nodes/CN=system:node:{name}");
-    run(&[
-        "req",
-        "-subj",
-        &subj,
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        "node.key",
-        "-out",
-        "node.csr",
-    ]);
-    std::fs::write(
-        d.join("node.ext"),
-        "extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature\n",
-    )
-    .unwrap();
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        "node.csr",
-        "-CA",
-        "ca.crt",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-days",
-        "2",
-        "-extfile",
-        "node.ext",
-        "-out",
-        "node.crt",
-    ]);
-    let b64 = |f: &str| base64::engine::general_purpose::STANDARD.encode(std::fs::read(d.join(f)).unwrap());
-    let text = format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: k3s\n  cluster: {{server: \"{}\", certificate-authority-data: {}}}\n\
-         contexts:\n- name: k3s\n  context: {{cluster: k3s, user: node}}\ncurrent-context: k3s\n\
-         users:\n- name: node\n  user: {{client-certificate-data: {}, client-key-data: {}}}\n",
-        cp.url,
-        b64("ca.crt"),
-        b64("node.crt"),
-        b64("node.key")
-    );
-    write(out, text.as_bytes());
 }
 
 fn stubs(dir: &Path) -> PathBuf {
@@ -213,9 +155,29 @@ fn join_command_prints_no_secret_and_an_agent_leaves_drained_and_deleted_with_it
     );
     write(&agent.join("etc/rancher/k3s/agent-token"), TOKEN.as_bytes());
     write(&agent.join("usr/local/bin/k3s"), b"k3s");
-    node_kubeconfig(&cp, "vm-2", &agent.join("var/lib/rancher/k3s/agent/kubelet.kubeconfig"));
+    let (cert, key) = cp.node_kubeconfig("vm-2", &agent.join("var/lib/rancher/k3s/agent/kubelet.kubeconfig"));
 
     // The node identity may not delete another node (NodeRestriction).
+    let other = Command::new("curl")
+        .args([
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-X",
+            "DELETE",
+            "--cacert",
+        ])
+        .arg(cp.dir.path().join("ca.crt"))
+        .arg("--cert")
+        .arg(&cert)
+        .arg("--key")
+        .arg(&key)
+        .arg(format!("{}/api/v1/nodes/digit-vm", cp.url))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&other.stdout), "403");
     let (code, out, err) = product(dir.path(), &agent, &["uninstall", "--yes"]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(err.contains("cordoned node vm-2"), "{err}");

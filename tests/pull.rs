@@ -12,20 +12,8 @@ fn lock(data: &Path, profile: &str) -> Value {
     serde_json::from_slice(&std::fs::read(data.join(format!("{profile}.lock"))).unwrap()).unwrap()
 }
 
-/// A tiny profile whose images live on the test registry.
 fn profile(dir: &Path, images: &[&str]) -> std::path::PathBuf {
-    let dev = digit_quickstart::profile::EMBEDDED[0].2;
-    // Keep the real header; the admin and seeds refer to dev's components.
-    let head = &dev[..dev.find("\nadmin:").unwrap()];
-    let mut text = head.to_owned() + "\nadmin: {username: A, via: c0, tenants: [pg], roles: []}\ncomponents:\n";
-    for (i, img) in images.iter().enumerate() {
-        text.push_str(&format!(
-            "  - name: c{i}\n    images:\n      - {{ref: {img}, compressed: 1Mi, unpacked: 2Mi}}\n    resources:\n      requests: {{cpu: 10m, memory: 16Mi}}\n      limits: {{memory: 32Mi}}\n"
-        ));
-    }
-    let path = dir.join("test.yaml");
-    std::fs::write(&path, text).unwrap();
-    path
+    support::images_profile(dir, images)
 }
 
 #[test]

@@ -5,27 +5,12 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use base64::Engine as _;
 use serde_json::Value;
 use support::{Format, Proxy, Pusher, Registry, bin, layer};
-
-/// A profile of `images` (on the source registry), the dev header kept.
-fn profile(dir: &Path, images: &[String]) -> PathBuf {
-    let dev = digit_quickstart::profile::EMBEDDED[0].2;
-    let head = &dev[..dev.find("\nadmin:").unwrap()];
-    let mut text = head.to_owned() + "\nadmin: {username: A, via: c0, tenants: [pg], roles: []}\ncomponents:\n";
-    for (i, img) in images.iter().enumerate() {
-        text.push_str(&format!(
-            "  - name: c{i}\n    images:\n      - {{ref: {img}, compressed: 1Mi, unpacked: 2Mi}}\n    resources:\n      requests: {{cpu: 10m, memory: 16Mi}}\n      limits: {{memory: 32Mi}}\n"
-        ));
-    }
-    let path = dir.join("test.yaml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
 
 struct World {
     _dir: tempfile::TempDir,
@@ -70,7 +55,7 @@ fn world() -> World {
         .iter()
         .map(|i| format!("{h}/{i}"))
         .collect();
-    let profile = profile(dir.path(), &images);
+    let profile = support::images_profile(dir.path(), &images);
     let out = bin(&data)
         .args(["pull", "--insecure-registry", h, "--profile"])
         .arg(&profile)

@@ -200,8 +200,9 @@ fn profile(disable: &str) -> String {
     )
 }
 
-#[test]
-fn install_reinstall_change_and_uninstall_under_real_systemd() {
+/// The fake API's URL and the folder mounted at /test: the binary, the k3s
+/// stub as verified artifacts, host facts and the profile pinned to them.
+fn mounted() -> (String, tempfile::TempDir) {
     let api = support::k8s::k3s_up_api();
     let test = tempfile::tempdir().unwrap();
     let t = test.path();
@@ -212,6 +213,13 @@ fn install_reinstall_change_and_uninstall_under_real_systemd() {
     let facts = std::fs::read(format!("{}/tests/fixtures/host-ready.json", env!("CARGO_MANIFEST_DIR"))).unwrap();
     write(t, "facts.json", &facts, 0o644);
     write(t, "profile.yaml", profile("").as_bytes(), 0o644);
+    (api, test)
+}
+
+#[test]
+fn install_reinstall_change_and_uninstall_under_real_systemd() {
+    let (_api, test) = mounted();
+    let t = test.path();
     let c = Container::start(t);
 
     let (code, out, err) = c.dq("install --only k3s --yes --k3s-artifacts /test/media");
@@ -297,16 +305,8 @@ fn install_reinstall_change_and_uninstall_under_real_systemd() {
 
 #[test]
 fn an_agent_joins_rejoins_unchanged_and_leaves_nothing_under_real_systemd() {
-    let api = support::k8s::k3s_up_api();
-    let test = tempfile::tempdir().unwrap();
+    let (api, test) = mounted();
     let t = test.path();
-    std::fs::copy(env!("CARGO_BIN_EXE_digit-quickstart"), t.join("digit-quickstart")).unwrap();
-    write(t, "media/k3s", STUB_K3S.as_bytes(), 0o755);
-    write(t, "media/k3s-airgap-images-amd64.tar.zst", b"air-gap images", 0o644);
-    write(t, "api-url", api.as_bytes(), 0o644);
-    let facts = std::fs::read(format!("{}/tests/fixtures/host-ready.json", env!("CARGO_MANIFEST_DIR"))).unwrap();
-    write(t, "facts.json", &facts, 0o644);
-    write(t, "profile.yaml", profile("").as_bytes(), 0o644);
     let token = format!("K10{}::server:join-s3cret\n", "b".repeat(64));
     write(t, "token", token.as_bytes(), 0o600);
     let c = Container::start(t);

@@ -98,33 +98,11 @@ pub fn join_command(s: &Settings, args: &JoinCommandArgs, host: &Host, printer: 
         let client = crate::k3s::lifecycle::kube_client(&kubeconfig, None).await?;
         // Lets each node delete its own Node when it leaves (NodeRestriction
         // refuses any other name).
-        let (role, binding) = agent::self_removal_rbac();
-        for (obj, plural) in [(role, "clusterroles"), (binding, "clusterrolebindings")] {
-            let api: kube::Api<kube::api::DynamicObject> = kube::Api::all_with(
-                client.clone(),
-                &kube::core::ApiResource {
-                    group: "rbac.authorization.k8s.io".into(),
-                    version: "v1".into(),
-                    api_version: "rbac.authorization.k8s.io/v1".into(),
-                    kind: obj["kind"].as_str().unwrap_or_default().into(),
-                    plural: plural.into(),
-                },
-            );
-            let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_owned();
-            api.patch(
-                &name,
-                &kube::api::PatchParams::apply(crate::deploy::manifests::MANAGER).force(),
-                &kube::api::Patch::Apply(&obj),
-            )
-            .await
-            .map_err(|e| {
-                Report::msg(
-                    format!(
-                        "could not let nodes remove themselves ({plural}/{name}): {}",
-                        crate::deploy::cluster::one_line(&e)
-                    ),
-                    Exit::Failed,
-                )
+        let cluster = crate::deploy::cluster::Cluster::new(client.clone(), "");
+        for m in agent::self_removal_rbac() {
+            cluster.apply(&m).await.map_err(|e| {
+                Report::new(e, Exit::Failed)
+                    .with_hint("join-command needs the server's admin kubeconfig (run it as root)")
             })?;
         }
         match &args.server_url {
@@ -372,8 +350,6 @@ pub fn join(s: &Settings, args: &JoinArgs, host: &Host, printer: &mut Printer) -
         token: token.trim().to_owned(),
     };
     let limit = Duration::from_secs(args.wait_timeout);
-    let quiet = printer.quiet;
-    let lines = std::sync::Mutex::new(Vec::<String>::new());
     let result = runtime.block_on(async {
         let (binary, airgap, airgap_name) = crate::k3s::lifecycle::cached_artifacts(host, &req, &|_| {}).await?;
         let files = agent::place_files(
@@ -407,28 +383,17 @@ pub fn join(s: &Settings, args: &JoinArgs, host: &Host, printer: &mut Printer) -
         }
         let kubelet = host.fs.real_path(Path::new(agent::KUBELET_KUBECONFIG));
         let client = crate::k3s::lifecycle::kube_client(&kubelet, None).await?;
-        let last = std::sync::Mutex::new(String::new());
-        agent::wait_ready(&client, &node, limit.saturating_sub(started.elapsed()), poll, &|seen| {
-            *last.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = seen.to_owned();
-        })
-        .await
-        .map_err(|e| {
-            Report::msg(e, Exit::Failed)
-                .with_hint("see `journalctl -u k3s-agent -n 50` here and `kubectl describe node` on the server")
-        })?;
+        agent::wait_ready(&client, &node, limit.saturating_sub(started.elapsed()), poll)
+            .await
+            .map_err(|e| {
+                Report::msg(e, Exit::Failed)
+                    .with_hint("see `journalctl -u k3s-agent -n 50` here and `kubectl describe node` on the server")
+            })?;
         Ok::<_, Report>((files, steps))
     });
     let (files, steps) = result?;
     for f in files.iter().filter(|f| f.changed()) {
-        lines
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(format!("wrote {}", f.path.display()));
-    }
-    if !quiet {
-        for l in lines.into_inner().unwrap_or_default() {
-            printer.note(&l);
-        }
+        printer.note(&format!("wrote {}", f.path.display()));
     }
     let unchanged = agent::unchanged(&files) && steps.is_empty();
     if s.output == Output::Json {

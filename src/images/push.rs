@@ -89,7 +89,7 @@ pub fn target_reference(source: &str, registry: &str) -> Result<Reference, PushE
         })
 }
 
-async fn read_blob(store: &Store, image: &str, d: &Descriptor) -> Result<std::path::PathBuf, PushError> {
+async fn blob_file(store: &Store, image: &str, d: &Descriptor) -> Result<std::path::PathBuf, PushError> {
     let missing = || PushError::Missing {
         image: image.to_owned(),
         digest: d.digest.clone(),
@@ -181,7 +181,7 @@ pub async fn push(
             .auth(&target, &auth, oci_client::RegistryOperation::Push)
             .await
             .map_err(refused("authentication"))?;
-        let manifest_path = read_blob(store, image, &locked.manifest).await?;
+        let manifest_path = blob_file(store, image, &locked.manifest).await?;
         let pinned = Reference::with_digest(
             target.registry().to_owned(),
             target.repository().to_owned(),
@@ -214,7 +214,7 @@ pub async fn push(
                 {
                     return Ok((d, Placed::Mounted));
                 }
-                let path = read_blob(store, image, d).await?;
+                let path = blob_file(store, image, d).await?;
                 client
                     .push_blob_stream(target, file_stream(path), &d.digest, Some(d.size))
                     .await

@@ -197,13 +197,7 @@ pub fn joined(fs: &dyn Fs) -> Option<(String, String)> {
 }
 
 /// Polls the Node with the kubelet's credentials until it is Ready.
-pub async fn wait_ready(
-    client: &kube::Client,
-    node: &str,
-    limit: Duration,
-    poll: Duration,
-    seen: &(dyn Fn(&str) + Sync),
-) -> Result<(), String> {
+pub async fn wait_ready(client: &kube::Client, node: &str, limit: Duration, poll: Duration) -> Result<(), String> {
     let nodes: Api<Node> = Api::all(client.clone());
     let start = Instant::now();
     loop {
@@ -221,7 +215,6 @@ pub async fn wait_ready(
             Ok(None) => "not registered yet".to_owned(),
             Err(e) => crate::deploy::cluster::one_line(&e),
         };
-        seen(&state);
         if start.elapsed() >= limit {
             return Err(format!("node {node}: {state} after {}s", limit.as_secs()));
         }
@@ -314,19 +307,43 @@ pub async fn drain_and_delete(
 }
 
 /// The ClusterRole and binding `join-command` puts on the server.
-pub fn self_removal_rbac() -> (serde_json::Value, serde_json::Value) {
-    let role = serde_json::json!({
-        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-        "metadata": {"name": SELF_REMOVAL_ROLE, "labels": {crate::deploy::manifests::MANAGED_BY: crate::deploy::manifests::MANAGER}},
-        "rules": [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["delete"]}]
-    });
-    let binding = serde_json::json!({
-        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-        "metadata": {"name": SELF_REMOVAL_ROLE, "labels": {crate::deploy::manifests::MANAGED_BY: crate::deploy::manifests::MANAGER}},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": SELF_REMOVAL_ROLE},
-        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:nodes"}]
-    });
-    (role, binding)
+pub fn self_removal_rbac() -> [crate::deploy::manifests::Manifest; 2] {
+    use crate::deploy::manifests::{MANAGED_BY, MANAGER, Manifest};
+    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, RoleRef, Subject};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    let meta = ObjectMeta {
+        name: Some(SELF_REMOVAL_ROLE.to_owned()),
+        labels: Some([(MANAGED_BY.to_owned(), MANAGER.to_owned())].into()),
+        ..Default::default()
+    };
+    let role = ClusterRole {
+        metadata: meta.clone(),
+        rules: Some(vec![PolicyRule {
+            api_groups: Some(vec![String::new()]),
+            resources: Some(vec!["nodes".into()]),
+            verbs: vec!["delete".into()],
+            ..Default::default()
+        }]),
+        ..Default::default()
+    };
+    let binding = ClusterRoleBinding {
+        metadata: meta,
+        role_ref: RoleRef {
+            api_group: Some("rbac.authorization.k8s.io".into()),
+            kind: "ClusterRole".into(),
+            name: SELF_REMOVAL_ROLE.into(),
+        },
+        subjects: Some(vec![Subject {
+            api_group: Some("rbac.authorization.k8s.io".into()),
+            kind: "Group".into(),
+            name: "system:nodes".into(),
+            namespace: None,
+        }]),
+    };
+    [
+        Manifest::of(&role, SELF_REMOVAL_ROLE, None),
+        Manifest::of(&binding, SELF_REMOVAL_ROLE, None),
+    ]
 }
 
 /// Paths `uninstall` removes for an agent besides the server's.

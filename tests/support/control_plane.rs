@@ -306,6 +306,9 @@ impl ControlPlane {
                 format!("--client-ca-file={}", p("ca.crt")),
                 format!("--token-auth-file={}", p("tokens.csv")),
                 "--authorization-mode=Node,RBAC".into(),
+                // As k3s runs it (pkg/daemons/control/server.go): a node may
+                // change and delete only its own Node and pods bound to it.
+                "--enable-admission-plugins=NodeRestriction".into(),
                 "--allow-privileged=true".into(),
                 "--service-account-issuer=https://kubernetes.default.svc.cluster.local".into(),
                 format!("--service-account-key-file={}", p("sa.pub")),
@@ -590,6 +593,59 @@ impl ControlPlane {
         });
     }
 
+    /// A kubeconfig at `out` for node `name` (`system:node:<name>` in group
+    /// `system:nodes`, a client certificate from this cluster's CA), as k3s
+    /// gives its agents' kubelets. Returns the certificate and key files.
+    pub fn node_kubeconfig(&self, name: &str, out: &Path) -> (PathBuf, PathBuf) {
+        let d = self.dir.path();
+        let (key, csr, crt, ext) = (
+            format!("{name}.key"),
+            format!("{name}.csr"),
+            format!("{name}.crt"),
+            format!("{name}.ext"),
+        );
+        let subj = format!("/O=system:nodes/CN=system:node:{name}");
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+        let mut req = vec!["req", "-subj", subj.as_str()];
+        req.extend(ec);
+        req.extend(["-keyout", key.as_str(), "-out", csr.as_str()]);
+        openssl(d, &req);
+        // A v3 certificate: rustls refuses v1.
+        std::fs::write(d.join(&ext), "extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature\n").unwrap();
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                &ext,
+                "-out",
+                &crt,
+            ],
+        );
+        let text = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: k3s\n  cluster: {{server: \"{}\", certificate-authority-data: {}}}\n\
+             contexts:\n- name: k3s\n  context: {{cluster: k3s, user: node}}\ncurrent-context: k3s\n\
+             users:\n- name: node\n  user: {{client-certificate-data: {}, client-key-data: {}}}\n",
+            self.url,
+            base64_file(&d.join("ca.crt")),
+            base64_file(&d.join(&crt)),
+            base64_file(&d.join(&key))
+        );
+        std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+        std::fs::write(out, text).unwrap();
+        (d.join(crt), d.join(key))
+    }
+
     /// A kubeconfig for the product, at `path`.
     pub fn write_kubeconfig(&self, path: &Path) -> PathBuf {
         std::fs::copy(&self.kubeconfig, path).unwrap();
@@ -863,4 +919,43 @@ pub fn digit_in_cluster() -> Handler {
             ),
         }
     })
+}
+
+/// The deploy tests' world: the dev profile with local seed files, a real
+/// control plane, its kubeconfig, and a fake DIGIT (behind the "ingress",
+/// and where KWOK sends port-forwards unless `opts` says otherwise).
+pub struct DeployWorld {
+    pub dir: tempfile::TempDir,
+    pub data: PathBuf,
+    pub profile: PathBuf,
+    pub cp: ControlPlane,
+    pub kubeconfig: PathBuf,
+    pub digit: String,
+}
+
+pub fn deploy_world(opts: Options) -> DeployWorld {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let profile = dir.path().join("dev.yaml");
+    let dev_text = digit_quickstart::profile::EMBEDDED[0].2;
+    std::fs::write(&profile, super::cluster::with_local_seeds(dev_text)).unwrap();
+    let dev = digit_quickstart::profile::parse(dev_text, "dev").unwrap();
+    let digit = super::cluster::fake_digit(&dev, data.join("secrets/dev.env"));
+    let forward = opts
+        .port_forward_to
+        .clone()
+        .or_else(|| Some(digit.trim_start_matches("http://").to_owned()));
+    let cp = ControlPlane::start_with(Options {
+        port_forward_to: forward,
+        ..opts
+    });
+    let kubeconfig = cp.write_kubeconfig(&dir.path().join("kubeconfig"));
+    DeployWorld {
+        dir,
+        data,
+        profile,
+        cp,
+        kubeconfig,
+        digit,
+    }
 }

@@ -754,3 +754,19 @@ pub fn seed_partial(data: &Path, blob: &[u8], keep: usize) -> PathBuf {
     std::fs::write(&partial, &blob[..keep]).unwrap();
     partial
 }
+
+/// A tiny profile whose images live on the test registry.
+pub fn images_profile(dir: &Path, images: &[impl AsRef<str>]) -> PathBuf {
+    let dev = digit_quickstart::profile::EMBEDDED[0].2;
+    // Keep the real header; the admin and seeds refer to dev's components.
+    let head = &dev[..dev.find("\nadmin:").unwrap()];
+    let mut text = head.to_owned() + "\nadmin: {username: A, via: c0, tenants: [pg], roles: []}\ncomponents:\n";
+    for (i, img) in images.iter().map(AsRef::as_ref).enumerate() {
+        text.push_str(&format!(
+            "  - name: c{i}\n    images:\n      - {{ref: {img}, compressed: 1Mi, unpacked: 2Mi}}\n    resources:\n      requests: {{cpu: 10m, memory: 16Mi}}\n      limits: {{memory: 32Mi}}\n"
+        ));
+    }
+    let path = dir.join("test.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}

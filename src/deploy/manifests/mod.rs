@@ -70,7 +70,7 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    fn of<K: Resource + Serialize>(obj: &K, name: &str, namespace: Option<&str>) -> Self {
+    pub(crate) fn of<K: Resource + Serialize>(obj: &K, name: &str, namespace: Option<&str>) -> Self {
         Self {
             kind: K::KIND.to_owned(),
             name: name.to_owned(),
